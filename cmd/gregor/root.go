@@ -1,0 +1,15 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "gregor",
+		Short:         "Gregor: a Kafka-compatible event-streaming platform in one binary",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	return root
+}
