@@ -1,0 +1,342 @@
+package consume
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gregor-stream/gregor/internal/cli/clikit"
+)
+
+type options struct {
+	from       string
+	partitions []int32
+	count      int
+	follow     bool
+	format     string
+	group      string
+	isolation  string
+	quiet      bool
+}
+
+// New returns the `consume` command.
+func New() *cobra.Command {
+	conn := &clikit.Conn{}
+	var o options
+	cmd := &cobra.Command{
+		Use:   "consume TOPIC",
+		Short: "Print records of a topic",
+		Long: `Read records from a topic and print them, one per line.
+
+--from picks where to begin in every partition:
+  start            the log start offset (the default)
+  end              only records produced from now on (useful with -f)
+  OFFSET           this offset (clamped to the partition's start and end)
+  TIME             the first record at or after TIME: RFC 3339
+                   (2024-05-01T12:00:00Z), or unix milliseconds written as
+                   @1714564800000 or as a bare number of 13 or more digits
+
+Without --follow the command stops once it has reached the end offsets the
+partitions had when it started; with --follow it keeps waiting for new
+records until interrupted. -n stops after N records either way.
+
+--format is a Go text/template over .Topic .Partition .Offset .Key .Value
+.Headers .Timestamp (\n and \t are understood; a newline is added if the
+template lacks one), or one of the shortcuts:
+  value   the value only (default)
+  kv      key, a tab, the value
+  json    one JSON object per record; null key/value when absent
+
+With -g the command joins consumer group GROUP, starts from the group's
+committed offsets (--from applies to partitions without one) and commits
+what it printed. In a group, end detection covers the partitions assigned
+to this member; use -n or -f when other members share the group.`,
+		Example: `  gregor consume events
+  gregor consume events --from end -f
+  gregor consume orders -p 0 -p 3 --from 1200 -n 10
+  gregor consume logs --from 2024-05-01T12:00:00Z --format '{{.Timestamp}} {{.Value}}'
+  gregor consume signups --format kv
+  gregor consume orders --format json --isolation read_committed
+  gregor consume orders -g billing -f`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return run(cmd, conn, args[0], o)
+		},
+	}
+	conn.AddFlags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&o.from, "from", "start", "where to begin: start|end|OFFSET|TIME")
+	f.Int32SliceVarP(&o.partitions, "partition", "p", nil, "consume only this partition (repeatable)")
+	f.IntVarP(&o.count, "count", "n", 0, "exit after N records (0: no limit)")
+	f.BoolVarP(&o.follow, "follow", "f", false, "keep waiting for new records instead of exiting at the end")
+	f.StringVar(&o.format, "format", "value", "output: value|kv|json or a Go template")
+	f.StringVarP(&o.group, "group", "g", "", "consume as a member of this consumer group")
+	f.StringVar(&o.isolation, "isolation", "read_uncommitted", "read_committed|read_uncommitted")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "do not print the record count to stderr at the end")
+	return cmd
+}
+
+func run(cmd *cobra.Command, conn *clikit.Conn, topic string, o options) error {
+	start, err := parseFrom(o.from)
+	if err != nil {
+		return err
+	}
+	format, err := newFormatter(o.format)
+	if err != nil {
+		return err
+	}
+	var isolation kgo.IsolationLevel
+	switch strings.ToLower(o.isolation) {
+	case "read_uncommitted", "uncommitted":
+		isolation = kgo.ReadUncommitted()
+	case "read_committed", "committed":
+		isolation = kgo.ReadCommitted()
+	default:
+		return fmt.Errorf("unknown isolation %q (want read_committed|read_uncommitted)", o.isolation)
+	}
+	if o.group != "" && len(o.partitions) > 0 {
+		return errors.New("-p cannot be combined with -g: the group assigns partitions")
+	}
+	if o.count < 0 {
+		return errors.New("-n must not be negative")
+	}
+
+	plan, err := planPositions(cmd, conn, topic, start, o)
+	if err != nil {
+		return err
+	}
+	stderr := cmd.ErrOrStderr()
+	if !o.follow && len(plan.remaining) == 0 {
+		if !o.quiet {
+			fmt.Fprintf(stderr, "consumed 0 records from %s (already at the end)\n", topic)
+		}
+		return nil
+	}
+
+	opts := []kgo.Opt{
+		kgo.FetchIsolationLevel(isolation),
+		// Control records are never printed, but they are what tells us
+		// a partition whose log ends in a transaction marker is done.
+		kgo.KeepControlRecords(),
+		kgo.FetchMaxWait(500 * time.Millisecond),
+	}
+	if o.group != "" {
+		opts = append(opts,
+			kgo.ConsumerGroup(o.group),
+			kgo.ConsumeTopics(topic),
+			kgo.ConsumeResetOffset(start.resetOffset()),
+			kgo.AutoCommitMarks(),
+		)
+	} else {
+		offsets := make(map[int32]kgo.Offset, len(plan.positions))
+		for p, pos := range plan.positions {
+			offsets[p] = kgo.NewOffset().At(pos)
+		}
+		opts = append(opts, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offsets}))
+	}
+	cl, err := conn.Client(opts...)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
+
+	out := bufio.NewWriter(cmd.OutOrStdout())
+	defer out.Flush()
+	printed := 0
+	runErr := func() error {
+		for {
+			fetches := cl.PollFetches(ctx)
+			if ctx.Err() != nil {
+				return nil
+			}
+			for _, fe := range fetches.Errors() {
+				if errors.Is(fe.Err, context.Canceled) {
+					return nil
+				}
+				return fmt.Errorf("fetch %s/%d: %w", fe.Topic, fe.Partition, fe.Err)
+			}
+			for it := fetches.RecordIter(); !it.Done(); {
+				r := it.Next()
+				end, tracked := plan.ends[r.Partition]
+				if !o.follow && tracked && r.Offset >= end {
+					// Past the end seen at start-up: not part of this run.
+					continue
+				}
+				if !o.follow && r.Offset+1 >= end {
+					delete(plan.remaining, r.Partition)
+				}
+				if r.Attrs.IsControl() {
+					continue
+				}
+				if err := format(out, r); err != nil {
+					return err
+				}
+				printed++
+				if o.group != "" {
+					cl.MarkCommitRecords(r)
+				}
+				if o.count > 0 && printed >= o.count {
+					return nil
+				}
+			}
+			if err := out.Flush(); err != nil {
+				return fmt.Errorf("write output: %w", err)
+			}
+			if !o.follow && len(plan.remaining) == 0 {
+				return nil
+			}
+		}
+	}()
+	if err := out.Flush(); err != nil && runErr == nil {
+		runErr = fmt.Errorf("write output: %w", err)
+	}
+	if o.group != "" {
+		wait := conn.Timeout
+		if wait <= 0 {
+			wait = 30 * time.Second
+		}
+		cctx, cancel := context.WithTimeout(context.Background(), wait)
+		if err := cl.CommitMarkedOffsets(cctx); err != nil && runErr == nil {
+			runErr = fmt.Errorf("commit offsets for group %s: %w", o.group, err)
+		}
+		cancel()
+	}
+	if !o.quiet {
+		fmt.Fprintf(stderr, "consumed %d records from %s\n", printed, topic)
+	}
+	return runErr
+}
+
+// plan is where each partition starts and where, at start-up, it ends.
+type plan struct {
+	positions map[int32]int64 // partition -> first offset to read
+	ends      map[int32]int64 // partition -> end offset at start-up
+	remaining map[int32]int64 // partitions that still have records to read
+}
+
+func planPositions(cmd *cobra.Command, conn *clikit.Conn, topic string, f from, o options) (*plan, error) {
+	adm, err := conn.Admin()
+	if err != nil {
+		return nil, err
+	}
+	defer adm.Close()
+	ctx, cancel := conn.Context(cmd)
+	defer cancel()
+
+	topics, err := adm.ListTopicsWithInternal(ctx, topic)
+	if err != nil {
+		return nil, fmt.Errorf("metadata: %w", err)
+	}
+	d, ok := topics[topic]
+	if !ok {
+		return nil, fmt.Errorf("topic %s: %w", topic, kerr.UnknownTopicOrPartition)
+	}
+	if d.Err != nil {
+		return nil, fmt.Errorf("topic %s: %w", topic, d.Err)
+	}
+	parts := o.partitions
+	if len(parts) == 0 {
+		parts = d.Partitions.Numbers()
+	}
+	for _, p := range parts {
+		if _, ok := d.Partitions[p]; !ok {
+			return nil, fmt.Errorf("topic %s has no partition %d (it has %d)", topic, p, len(d.Partitions))
+		}
+	}
+	slices.Sort(parts)
+
+	starts, err := adm.ListStartOffsets(ctx, topic)
+	if err != nil {
+		return nil, fmt.Errorf("list start offsets: %w", err)
+	}
+	listEnds := adm.ListEndOffsets
+	if strings.HasPrefix(strings.ToLower(o.isolation), "read_committed") || strings.ToLower(o.isolation) == "committed" {
+		// Under read_committed the reachable end is the last stable offset.
+		listEnds = adm.ListCommittedOffsets
+	}
+	ends, err := listEnds(ctx, topic)
+	if err != nil {
+		return nil, fmt.Errorf("list end offsets: %w", err)
+	}
+	var atTime kadm.ListedOffsets
+	if f.kind == fromTime {
+		if atTime, err = adm.ListOffsetsAfterMilli(ctx, f.millis, topic); err != nil {
+			return nil, fmt.Errorf("list offsets after %d: %w", f.millis, err)
+		}
+	}
+	var committed kadm.OffsetResponses
+	if o.group != "" {
+		if committed, err = adm.FetchOffsetsForTopics(ctx, o.group, topic); err != nil {
+			return nil, fmt.Errorf("fetch offsets of group %s: %w", o.group, err)
+		}
+	}
+
+	pl := &plan{
+		positions: make(map[int32]int64, len(parts)),
+		ends:      make(map[int32]int64, len(parts)),
+		remaining: make(map[int32]int64, len(parts)),
+	}
+	for _, p := range parts {
+		lo, err := listed(starts, topic, p)
+		if err != nil {
+			return nil, err
+		}
+		hi, err := listed(ends, topic, p)
+		if err != nil {
+			return nil, err
+		}
+		var pos int64
+		switch f.kind {
+		case fromStart:
+			pos = lo
+		case fromEnd:
+			pos = hi
+		case fromOffset:
+			pos = f.offset
+		case fromTime:
+			pos = hi
+			if o, ok := atTime.Lookup(topic, p); ok && o.Err == nil && o.Offset >= 0 {
+				pos = o.Offset
+			}
+		}
+		if c, ok := committed.Lookup(topic, p); ok && c.Err == nil && c.At >= 0 {
+			pos = c.At
+		}
+		pos = max(lo, min(pos, hi))
+		pl.positions[p] = pos
+		pl.ends[p] = hi
+		if pos < hi {
+			pl.remaining[p] = hi
+		}
+	}
+	return pl, nil
+}
+
+func listed(l kadm.ListedOffsets, topic string, p int32) (int64, error) {
+	o, ok := l.Lookup(topic, p)
+	if !ok {
+		return 0, fmt.Errorf("list offsets %s/%d: partition missing from the response", topic, p)
+	}
+	if o.Err != nil {
+		return 0, fmt.Errorf("list offsets %s/%d: %w", topic, p, o.Err)
+	}
+	return o.Offset, nil
+}
