@@ -1,0 +1,15 @@
+package partition
+
+import "errors"
+
+// Errors the handlers map to Kafka codes (handlers/errors.go).
+var (
+	ErrNotLeader           = errors.New("not the leader of this partition")
+	ErrUnknownPartition    = errors.New("unknown topic or partition")
+	ErrMessageTooLarge     = errors.New("record batch larger than max.message.bytes")
+	ErrNotEnoughReplicas   = errors.New("fewer in-sync replicas than min.insync.replicas")
+	ErrInvalidTimestamp    = errors.New("record timestamp out of the allowed range")
+	ErrFencedLeaderEpoch   = errors.New("leader epoch older than the current one")
+	ErrUnknownLeaderEpoch  = errors.New("leader epoch newer than the current one")
+	ErrInvalidRequiredAcks = errors.New("acks must be -1, 0 or 1")
+)

@@ -1,0 +1,239 @@
+package partition
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gregor-stream/gregor/internal/config"
+	"github.com/gregor-stream/gregor/internal/record"
+	"github.com/gregor-stream/gregor/internal/storage"
+)
+
+// Partition is one replica hosted by this node.
+type Partition struct {
+	Topic     string
+	Index     int32
+	TopicID   [16]byte
+	log       *storage.Log
+	nodeID    int32
+	now       func() time.Time
+	cfgHolder atomic.Pointer[config.TopicConfig]
+
+	hw atomic.Int64
+
+	mu          sync.Mutex
+	leader      int32
+	leaderEpoch int32
+	replicas    []int32
+	isr         []int32
+	followerLEO map[int32]int64
+	ackWaiters  []ackWaiter
+	watchers    map[*Waiter]struct{}
+}
+
+type ackWaiter struct {
+	offset int64 // complete once hw >= offset
+	fn     func(error)
+}
+
+// Waiter is signalled (non-blocking) whenever a watched partition's high
+// watermark or log start offset moves.
+type Waiter struct{ C chan struct{} }
+
+// NewWaiter returns a waiter with a one-slot signal channel.
+func NewWaiter() *Waiter { return &Waiter{C: make(chan struct{}, 1)} }
+
+func (w *Waiter) signal() {
+	select {
+	case w.C <- struct{}{}:
+	default:
+	}
+}
+
+// Config is the topic configuration in effect.
+func (p *Partition) Config() config.TopicConfig { return *p.cfgHolder.Load() }
+
+func (p *Partition) setConfig(c config.TopicConfig) {
+	p.cfgHolder.Store(&c)
+	p.log.SetConfig(storageConfig(c))
+}
+
+// Log exposes the underlying log for metrics and admin APIs.
+func (p *Partition) Log() *storage.Log { return p.log }
+
+// HighWatermark is the offset below which records are committed.
+func (p *Partition) HighWatermark() int64 { return p.hw.Load() }
+
+// LastStableOffset is the offset below which no transaction is open. Until
+// transactions exist it equals the high watermark.
+func (p *Partition) LastStableOffset() int64 { return p.hw.Load() }
+
+// Leader returns the current leader and epoch.
+func (p *Partition) Leader() (int32, int32) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.leader, p.leaderEpoch
+}
+
+// IsLeader reports whether this node leads the partition.
+func (p *Partition) IsLeader() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.leader == p.nodeID
+}
+
+// becomeLeader makes this node the leader at epoch.
+func (p *Partition) becomeLeader(epoch int32, replicas, isr []int32) {
+	p.mu.Lock()
+	p.leader = p.nodeID
+	p.leaderEpoch = epoch
+	p.replicas = replicas
+	p.isr = isr
+	p.followerLEO = make(map[int32]int64)
+	p.mu.Unlock()
+	p.log.WhenFlushed(p.log.LogEndOffset(), func(error) { p.maybeAdvanceHW() })
+	p.maybeAdvanceHW()
+}
+
+// becomeFollower records that another node leads.
+func (p *Partition) becomeFollower(leader, epoch int32, replicas, isr []int32) {
+	p.mu.Lock()
+	p.leader = leader
+	p.leaderEpoch = epoch
+	p.replicas = replicas
+	p.isr = isr
+	waiters := p.ackWaiters
+	p.ackWaiters = nil
+	p.mu.Unlock()
+	for _, w := range waiters {
+		w.fn(ErrNotLeader)
+	}
+}
+
+// maybeAdvanceHW recomputes the high watermark and completes the waits it
+// satisfies.
+func (p *Partition) maybeAdvanceHW() {
+	p.mu.Lock()
+	if p.leader != p.nodeID {
+		p.mu.Unlock()
+		return
+	}
+	hw := p.log.FlushedOffset()
+	if leo := p.log.LogEndOffset(); hw > leo {
+		hw = leo
+	}
+	for _, r := range p.isr {
+		if r == p.nodeID {
+			continue
+		}
+		if off, ok := p.followerLEO[r]; !ok || off < hw {
+			hw = off
+		}
+	}
+	old := p.hw.Load()
+	if hw <= old {
+		p.mu.Unlock()
+		return
+	}
+	p.hw.Store(hw)
+	var done []ackWaiter
+	kept := p.ackWaiters[:0]
+	for _, w := range p.ackWaiters {
+		if w.offset <= hw {
+			done = append(done, w)
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	p.ackWaiters = kept
+	watchers := p.watchers
+	p.watchers = nil
+	p.mu.Unlock()
+	for _, w := range done {
+		w.fn(nil)
+	}
+	for w := range watchers {
+		w.signal()
+	}
+}
+
+// Watch signals w once the high watermark moves. Watching is one-shot:
+// after a signal the caller watches again if it still waits.
+func (p *Partition) Watch(w *Waiter) {
+	p.mu.Lock()
+	if p.watchers == nil {
+		p.watchers = make(map[*Waiter]struct{})
+	}
+	p.watchers[w] = struct{}{}
+	p.mu.Unlock()
+}
+
+// Unwatch removes w.
+func (p *Partition) Unwatch(w *Waiter) {
+	p.mu.Lock()
+	delete(p.watchers, w)
+	p.mu.Unlock()
+}
+
+func (p *Partition) wakeWatchers() {
+	p.mu.Lock()
+	watchers := p.watchers
+	p.watchers = nil
+	p.mu.Unlock()
+	for w := range watchers {
+		w.signal()
+	}
+}
+
+// close fails every pending wait; the partition is going away.
+func (p *Partition) close(err error) {
+	p.mu.Lock()
+	waiters := p.ackWaiters
+	p.ackWaiters = nil
+	p.leader = -1
+	p.mu.Unlock()
+	for _, w := range waiters {
+		w.fn(err)
+	}
+	p.wakeWatchers()
+}
+
+func storageConfig(c config.TopicConfig) storage.LogConfig {
+	lc := storage.DefaultLogConfig()
+	lc.SegmentBytes = c.SegmentBytes
+	lc.SegmentMs = c.SegmentMs
+	lc.SegmentIndexBytes = c.SegmentIndexBytes
+	lc.IndexIntervalBytes = c.IndexIntervalBytes
+	lc.RetentionMs = c.RetentionMs
+	lc.RetentionBytes = c.RetentionBytes
+	lc.FlushMs = c.FlushMs
+	lc.FlushMessages = c.FlushMessages
+	lc.FileDeleteDelayMs = c.FileDeleteDelayMs
+	switch c.FlushPolicy {
+	case config.FlushInterval:
+		lc.FlushPolicy = storage.FlushInterval
+	case config.FlushNever:
+		lc.FlushPolicy = storage.FlushNever
+	default:
+		lc.FlushPolicy = storage.FlushAlways
+	}
+	return lc
+}
+
+// codecFor maps compression.type to a codec; ok=false means "producer".
+func codecFor(name string) (record.Codec, bool) {
+	switch name {
+	case "uncompressed", "none":
+		return record.None, true
+	case "gzip":
+		return record.Gzip, true
+	case "snappy":
+		return record.Snappy, true
+	case "lz4":
+		return record.LZ4, true
+	case "zstd":
+		return record.Zstd, true
+	}
+	return 0, false
+}
