@@ -1,0 +1,54 @@
+package compat
+
+import (
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gregor-stream/gregor/tests/testbroker"
+)
+
+var kgoCodecs = map[string]kgo.CompressionCodec{
+	"none":   kgo.NoCompression(),
+	"gzip":   kgo.GzipCompression(),
+	"snappy": kgo.SnappyCompression(),
+	"lz4":    kgo.Lz4Compression(),
+	"zstd":   kgo.ZstdCompression(),
+}
+
+// TestFranzGo produces with franz-go's defaults (acks=all, idempotent) in
+// every codec to a topic created with kadm, and consumes it back.
+func TestFranzGo(t *testing.T) {
+	b := testbroker.Start(t)
+	adm := newAdmin(t, b)
+	const topic, partitions = "franz-compat", 3
+	createTopic(t, adm, topic, partitions, nil)
+
+	w := newWorkload("franz-go")
+	var sent []rec
+	for _, codec := range codecs {
+		batch := w.run(codec)
+		cl := newKgo(t, b, kgo.ProducerBatchCompression(kgoCodecs[codec]), kgo.DefaultProduceTopic(topic))
+		krs := make([]*kgo.Record, len(batch))
+		for i, r := range batch {
+			krs[i] = toKgo(topic, r)
+		}
+		results := cl.ProduceSync(ctxT(t), krs...)
+		for i, res := range results {
+			if res.Err != nil {
+				t.Fatalf("produce %s record %d: %v", codec, i, res.Err)
+			}
+			batch[i].Partition, batch[i].Offset = res.Record.Partition, res.Record.Offset
+		}
+		cl.Close()
+		sent = append(sent, batch...)
+	}
+
+	ends := endOffsets(t, adm, topic)
+	if got := total(ends); got != int64(len(sent)) {
+		t.Errorf("end offsets sum to %d, produced %d (%v)", got, len(sent), ends)
+	}
+	got := consumeKgo(t, b, topic, len(sent))
+	checkConsumed(t, sent, got, checkOpts{exactTS: true, partitionCount: partitions})
+	checkStoredBatches(t, b, topic, partitions, codecs)
+}

@@ -1,0 +1,131 @@
+package compat
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/gregor-stream/gregor/tests/testbroker"
+)
+
+var saramaCodecs = map[string]sarama.CompressionCodec{
+	"none":   sarama.CompressionNone,
+	"gzip":   sarama.CompressionGZIP,
+	"snappy": sarama.CompressionSnappy,
+	"lz4":    sarama.CompressionLZ4,
+	"zstd":   sarama.CompressionZSTD,
+}
+
+// TestSarama produces with sarama's defaults (hash partitioner, acks=1)
+// to a topic that does not exist yet, so the broker auto-creates it with
+// num.partitions, and consumes it back with sarama's partition consumers.
+func TestSarama(t *testing.T) {
+	const partitions = 3
+	b := testbroker.Start(t, testbroker.WithArgs("--set", "num.partitions=3"))
+	const topic = "sarama-compat"
+
+	w := newWorkload("sarama")
+	var sent []rec
+	for _, codec := range codecs {
+		cfg := sarama.NewConfig()
+		cfg.Producer.Return.Successes = true // required by SyncProducer
+		cfg.Producer.Compression = saramaCodecs[codec]
+		prod, err := sarama.NewSyncProducer([]string{b.Addr}, cfg)
+		if err != nil {
+			t.Fatalf("sarama producer: %v", err)
+		}
+		batch := w.run(codec)
+		msgs := make([]*sarama.ProducerMessage, len(batch))
+		for i, r := range batch {
+			m := &sarama.ProducerMessage{
+				Topic:     topic,
+				Key:       sarama.ByteEncoder(r.Key),
+				Value:     sarama.ByteEncoder(r.Value),
+				Timestamp: r.Timestamp,
+			}
+			for _, h := range r.Headers {
+				m.Headers = append(m.Headers, sarama.RecordHeader{Key: []byte(h.Key), Value: []byte(h.Value)})
+			}
+			msgs[i] = m
+		}
+		if err := prod.SendMessages(msgs); err != nil {
+			t.Fatalf("sarama produce %s: %v", codec, err)
+		}
+		for i, m := range msgs {
+			batch[i].Partition, batch[i].Offset = m.Partition, m.Offset
+		}
+		if err := prod.Close(); err != nil {
+			t.Errorf("close producer: %v", err)
+		}
+		sent = append(sent, batch...)
+	}
+
+	adm := newAdmin(t, b)
+	ends := endOffsets(t, adm, topic)
+	if len(ends) != partitions {
+		t.Errorf("auto-created topic has %d partitions, broker num.partitions=%d", len(ends), partitions)
+	}
+	if got := total(ends); got != int64(len(sent)) {
+		t.Errorf("end offsets sum to %d, produced %d (%v)", got, len(sent), ends)
+	}
+
+	got := consumeSarama(t, b, topic, ends)
+	checkConsumed(t, sent, got, checkOpts{exactTS: true, partitionCount: partitions})
+	checkStoredBatches(t, b, topic, partitions, codecs)
+}
+
+// consumeSarama reads each partition from the oldest offset up to its end.
+func consumeSarama(t *testing.T, b *testbroker.Broker, topic string, ends map[int32]int64) []rec {
+	t.Helper()
+	cons, err := sarama.NewConsumer([]string{b.Addr}, sarama.NewConfig())
+	if err != nil {
+		t.Fatalf("sarama consumer: %v", err)
+	}
+	defer cons.Close()
+	var (
+		mu  sync.Mutex
+		out []rec
+		wg  sync.WaitGroup
+	)
+	for _, p := range partitionsOf(ends) {
+		end := ends[p]
+		if end == 0 {
+			continue
+		}
+		pc, err := cons.ConsumePartition(topic, p, sarama.OffsetOldest)
+		if err != nil {
+			t.Fatalf("consume partition %d: %v", p, err)
+		}
+		wg.Add(1)
+		go func(p int32) {
+			defer wg.Done()
+			defer pc.Close()
+			timeout := time.After(opTimeout)
+			for {
+				select {
+				case m := <-pc.Messages():
+					r := rec{Partition: m.Partition, Offset: m.Offset, Key: m.Key, Value: m.Value, Timestamp: m.Timestamp}
+					for _, h := range m.Headers {
+						r.Headers = append(r.Headers, header{string(h.Key), string(h.Value)})
+					}
+					mu.Lock()
+					out = append(out, r)
+					mu.Unlock()
+					if m.Offset >= end-1 {
+						return
+					}
+				case err := <-pc.Errors():
+					t.Errorf("sarama partition %d: %v", p, err)
+					return
+				case <-timeout:
+					t.Errorf("sarama partition %d: not at end offset %d after %v", p, end, opTimeout)
+					return
+				}
+			}
+		}(p)
+	}
+	wg.Wait()
+	return out
+}
