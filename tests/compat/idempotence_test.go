@@ -134,34 +134,3 @@ func TestIdempotentDuplicateBatch(t *testing.T) {
 		}
 	}
 }
-
-// TestCorruptCRC flips one byte of a batch's records: Kafka answers
-// CORRUPT_MESSAGE and appends nothing.
-func TestCorruptCRC(t *testing.T) {
-	b := testbroker.Start(t)
-	const topic = "corrupt"
-	createTopic(t, newAdmin(t, b), topic, 1, nil)
-	cl := newKgo(t, b)
-	id, err := kcheck.TopicID(ctxT(t), cl, topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	batch := kcheck.BuildBatch(kcheck.BatchSpec{ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1, Timestamp: time.Now().UnixMilli(), Records: kvs("c", 3)})
-	batch[len(batch)-2] ^= 0x5a
-	code, _ := produceRaw(t, cl, topic, id, batch)
-	if code != kerr.CorruptMessage.Code {
-		t.Errorf("batch with a bad CRC: %v, want CORRUPT_MESSAGE", kerr.ErrorForCode(code))
-	}
-	_, hw, _, err := kcheck.FetchAll(ctxT(t), cl, topic, 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if hw != 0 {
-		t.Errorf("high watermark %d after a corrupt batch, want 0", hw)
-	}
-	// The broker still serves a normal client.
-	res := newKgo(t, b, kgo.DefaultProduceTopic(topic)).ProduceSync(ctxT(t), &kgo.Record{Value: []byte("fine")})
-	if err := res.FirstErr(); err != nil {
-		t.Errorf("produce after the corrupt batch: %v", err)
-	}
-}
