@@ -1,0 +1,305 @@
+package metadata
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/gregor-stream/gregor/internal/config"
+	"github.com/gregor-stream/gregor/internal/quorum"
+)
+
+// Voter is one metadata quorum voter (id@host:port).
+type Voter = config.Voter
+
+// Config configures a metadata node.
+type Config struct {
+	NodeID int32
+	// DataDir holds meta.properties; the raft state goes under
+	// <DataDir>/metadata.
+	DataDir string
+	// RaftAddr is the quorum transport's listen address;
+	// AdvertiseRaftAddr what other voters dial (RaftAddr when empty).
+	RaftAddr          string
+	AdvertiseRaftAddr string
+	// Voters of the quorum; empty = this node alone.
+	Voters []Voter
+	Logger *slog.Logger
+	// Broker supplies defaults (num.partitions, default.replication.factor,
+	// delete.topic.enable, topic config defaults); nil = all defaults.
+	Broker *config.Broker
+	// StartTimeout bounds how long Start waits for a leader and a caught up
+	// image; 0 = 30 s.
+	StartTimeout time.Duration
+}
+
+// Node is this process's member of the metadata quorum: it replays the
+// metadata log into Images and, while it leads the quorum, is the
+// controller.
+type Node struct {
+	cfg    Config
+	broker *config.Broker
+	logger *slog.Logger
+	fsm    *fsm
+	q      *quorum.Quorum
+
+	// ctrlMu serialises controller operations from validation to commit.
+	ctrlMu sync.Mutex
+
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start opens (or bootstraps) the metadata quorum and returns once this
+// node leads it, or follows a leader and has applied the log up to that
+// leader's announcement. A fresh single-node data directory becomes a new
+// cluster: a cluster id is generated, recorded in the log and written to
+// <DataDir>/meta.properties.
+func Start(cfg Config) (*Node, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("metadata: no data dir")
+	}
+	if cfg.NodeID < 0 {
+		return nil, fmt.Errorf("metadata: bad node id %d", cfg.NodeID)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.StartTimeout == 0 {
+		cfg.StartTimeout = 30 * time.Second
+	}
+	b := cfg.Broker
+	if b == nil {
+		b = config.DefaultBroker()
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	mp, haveMP, err := readMetaProperties(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if haveMP && mp.NodeID != cfg.NodeID {
+		return nil, fmt.Errorf("data dir %s belongs to node %d, not %d", cfg.DataDir, mp.NodeID, cfg.NodeID)
+	}
+	logger := cfg.Logger.With("component", "metadata")
+	n := &Node{cfg: cfg, broker: b, logger: logger, fsm: newFSM(logger), stop: make(chan struct{})}
+	n.q, err = quorum.Open(quorum.Config{
+		NodeID: cfg.NodeID, Dir: filepath.Join(cfg.DataDir, "metadata"),
+		BindAddr: cfg.RaftAddr, AdvertiseAddr: cfg.AdvertiseRaftAddr,
+		Voters: cfg.Voters, Logger: cfg.Logger,
+	}, n.fsm)
+	if err != nil {
+		n.fsm.close()
+		return nil, err
+	}
+	n.wg.Add(1)
+	go n.watchLeadership(mp.ClusterID)
+
+	img, err := n.waitReady(cfg.StartTimeout)
+	if err != nil {
+		n.Close()
+		return nil, err
+	}
+	if haveMP && mp.ClusterID != "" && mp.ClusterID != img.ClusterID {
+		n.Close()
+		return nil, fmt.Errorf("data dir %s belongs to cluster %s, the metadata log to %s", cfg.DataDir, mp.ClusterID, img.ClusterID)
+	}
+	if !haveMP || mp.ClusterID == "" {
+		if err := writeMetaProperties(cfg.DataDir, metaProperties{NodeID: cfg.NodeID, ClusterID: img.ClusterID}); err != nil {
+			n.Close()
+			return nil, err
+		}
+	}
+	logger.Info("metadata ready", "cluster_id", img.ClusterID, "controller", img.ControllerID,
+		"offset", img.Offset, "topics", len(img.Topics), "bootstrapped", n.q.Bootstrapped)
+	return n, nil
+}
+
+// waitReady waits until the image holds the announcement of the current
+// leader: everything committed before this term has then been applied.
+func (n *Node) waitReady(timeout time.Duration) (*Image, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		img := n.Image()
+		if img.ClusterID != "" && img.ControllerID >= 0 && img.ControllerEpoch == n.q.Raft.CurrentTerm() {
+			return img, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("metadata quorum not ready after %v (leader %v)", timeout, n.leaderString())
+		}
+		select {
+		case <-n.stop:
+			return nil, ErrClosed
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}
+
+func (n *Node) leaderString() string {
+	id, addr := n.q.Leader()
+	if id < 0 {
+		return "unknown"
+	}
+	return fmt.Sprintf("%d@%s", id, addr)
+}
+
+// watchLeadership announces this node as controller each time it becomes
+// the quorum leader (and fixes the cluster id on the very first term).
+func (n *Node) watchLeadership(clusterID string) {
+	defer n.wg.Done()
+	ch := n.q.Raft.LeaderCh()
+	for {
+		select {
+		case <-n.stop:
+			return
+		case leader := <-ch:
+			if leader {
+				n.announce(clusterID)
+			}
+		}
+	}
+}
+
+func (n *Node) announce(clusterID string) {
+	n.ctrlMu.Lock()
+	defer n.ctrlMu.Unlock()
+	var recs []record
+	if n.Image().ClusterID == "" {
+		if clusterID == "" {
+			clusterID = NewClusterID()
+		}
+		recs = append(recs, clusterRecord{ClusterID: clusterID})
+	}
+	recs = append(recs, controllerRecord{ID: n.cfg.NodeID})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := n.propose(ctx, recs); err != nil {
+		n.logger.Warn("announce controller", "err", err)
+		return
+	}
+	n.logger.Info("controller elected", "node", n.cfg.NodeID, "epoch", n.Image().ControllerEpoch)
+}
+
+// NewClusterID returns a random cluster id in Kafka's form: a UUID in
+// unpadded URL-safe base64 (22 characters).
+func NewClusterID() string {
+	id := newUUID()
+	return base64.RawURLEncoding.EncodeToString(id[:])
+}
+
+// newUUID returns a random version 4 UUID; it is never all zeros.
+func newUUID() [16]byte {
+	var id [16]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		panic("crypto/rand: " + err.Error())
+	}
+	id[6] = id[6]&0x0f | 0x40
+	id[8] = id[8]&0x3f | 0x80
+	return id
+}
+
+// Image returns the current image. It never changes; load it again for
+// newer state.
+func (n *Node) Image() *Image { return n.fsm.cur.Load() }
+
+// Subscribe calls fn with every newly published image and the one before
+// it, in apply order, from one goroutine. fn must not block long (it holds
+// up every later notification). cancel stops the calls.
+func (n *Node) Subscribe(fn func(prev, next *Image)) (cancel func()) { return n.fsm.subscribe(fn) }
+
+// NodeID is this node's id.
+func (n *Node) NodeID() int32 { return n.cfg.NodeID }
+
+// IsController reports whether this node is the controller now.
+func (n *Node) IsController() bool {
+	img := n.Image()
+	return n.q.IsLeader() && img.ControllerID == n.cfg.NodeID && img.ControllerEpoch == n.q.Raft.CurrentTerm()
+}
+
+// Controller returns the controller's node id, -1 when unknown.
+func (n *Node) Controller() int32 {
+	id, _ := n.q.Leader()
+	return id
+}
+
+// Close stops the node. It is safe to call more than once.
+func (n *Node) Close() error {
+	n.closeOnce.Do(func() {
+		close(n.stop)
+		n.wg.Wait()
+		n.closeErr = n.q.Close()
+		n.fsm.close()
+	})
+	return n.closeErr
+}
+
+// lead takes the controller lock and checks this node may act as
+// controller against an up-to-date image. The caller must unlock ctrlMu.
+func (n *Node) lead() (*Image, error) {
+	n.ctrlMu.Lock()
+	select {
+	case <-n.stop:
+		n.ctrlMu.Unlock()
+		return nil, ErrClosed
+	default:
+	}
+	if !n.IsController() {
+		n.ctrlMu.Unlock()
+		return nil, fmt.Errorf("%w: controller is %s", ErrNotController, n.leaderString())
+	}
+	return n.Image(), nil
+}
+
+// propose commits recs as one raft entry and returns the image they
+// produced. n.ctrlMu must be held.
+func (n *Node) propose(ctx context.Context, recs []record) (*Image, error) {
+	data, err := encodeBatch(recs)
+	if err != nil {
+		return nil, err
+	}
+	timeout := 30 * time.Second
+	if d, ok := ctx.Deadline(); ok {
+		timeout = time.Until(d)
+		if timeout <= 0 {
+			return nil, fmt.Errorf("%w: %v", ErrTimeout, ctx.Err())
+		}
+	}
+	f := n.q.Raft.Apply(data, timeout)
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }()
+	select {
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: %v", ErrTimeout, ctx.Err())
+	case err = <-done:
+	}
+	switch {
+	case err == nil:
+	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipLost), errors.Is(err, raft.ErrLeadershipTransferInProgress):
+		return nil, fmt.Errorf("%w: %v", ErrNotController, err)
+	case errors.Is(err, raft.ErrRaftShutdown):
+		return nil, ErrClosed
+	case errors.Is(err, raft.ErrEnqueueTimeout):
+		return nil, fmt.Errorf("%w: %v", ErrTimeout, err)
+	default:
+		return nil, fmt.Errorf("propose metadata: %w", err)
+	}
+	switch r := f.Response().(type) {
+	case error:
+		return nil, r
+	case *Image:
+		return r, nil
+	}
+	return n.Image(), nil
+}
