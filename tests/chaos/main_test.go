@@ -1,0 +1,9 @@
+package chaos
+
+import (
+	"testing"
+
+	"github.com/gregor-stream/gregor/tests/testbroker"
+)
+
+func TestMain(m *testing.M) { testbroker.Main(m) }
