@@ -69,14 +69,15 @@ func expectClosed(t *testing.T, c net.Conn) {
 	}
 }
 
+const aliveTopic = "alive"
+
 // expectServing asserts the broker still serves a normal client.
 func expectServing(t *testing.T, b *testbroker.Broker) {
 	t.Helper()
 	if !b.Running() {
 		t.Fatalf("broker process exited")
 	}
-	topic := "alive"
-	cl := newKgo(t, b, kgo.DefaultProduceTopic(topic), kgo.AllowAutoTopicCreation())
+	cl := newKgo(t, b, kgo.DefaultProduceTopic(aliveTopic))
 	if err := cl.ProduceSync(ctxT(t), &kgo.Record{Value: []byte(t.Name())}).FirstErr(); err != nil {
 		t.Errorf("normal produce afterwards: %v", err)
 	}
@@ -86,6 +87,7 @@ func expectServing(t *testing.T, b *testbroker.Broker) {
 // broker must still serve a normal client.
 func TestBadInput(t *testing.T) {
 	b := testbroker.Start(t)
+	createTopic(t, newAdmin(t, b), aliveTopic, 1, nil)
 
 	t.Run("random bytes", func(t *testing.T) {
 		seed := time.Now().UnixNano()

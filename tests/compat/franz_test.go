@@ -28,7 +28,7 @@ func TestFranzGo(t *testing.T) {
 	var sent []rec
 	for _, codec := range codecs {
 		batch := w.run(codec)
-		cl := newKgo(t, b, kgo.ProducerBatchCompression(kgoCodecs[codec]), kgo.DefaultProduceTopic(topic))
+		cl := openKgo(t, b, kgo.ProducerBatchCompression(kgoCodecs[codec]), kgo.DefaultProduceTopic(topic))
 		krs := make([]*kgo.Record, len(batch))
 		for i, r := range batch {
 			krs[i] = toKgo(topic, r)

@@ -24,12 +24,19 @@ func ctxT(t *testing.T) context.Context {
 // newKgo returns a franz-go client for b, closed at cleanup.
 func newKgo(t *testing.T, b *testbroker.Broker, opts ...kgo.Opt) *kgo.Client {
 	t.Helper()
+	cl := openKgo(t, b, opts...)
+	t.Cleanup(cl.Close)
+	return cl
+}
+
+// openKgo returns a franz-go client for b that the caller closes.
+func openKgo(t *testing.T, b *testbroker.Broker, opts ...kgo.Opt) *kgo.Client {
+	t.Helper()
 	opts = append([]kgo.Opt{kgo.SeedBrokers(b.Addr)}, opts...)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		t.Fatalf("kgo client: %v", err)
 	}
-	t.Cleanup(cl.Close)
 	return cl
 }
 
