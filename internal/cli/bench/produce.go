@@ -87,7 +87,10 @@ func runProduce(cmd *cobra.Command, conn *clikit.Conn, topic string, o produceOp
 	}
 	stderr := cmd.ErrOrStderr()
 
-	adm, err := conn.Admin()
+	// kgo caches metadata answers for MetadataMinAge (5 s by default),
+	// which would hide the topic we are about to create from our own
+	// polling for its leaders.
+	adm, err := conn.Admin(kgo.MetadataMinAge(50 * time.Millisecond))
 	if err != nil {
 		return err
 	}

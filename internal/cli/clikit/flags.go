@@ -76,8 +76,8 @@ func (c *Conn) Client(extra ...kgo.Opt) (*kgo.Client, error) {
 }
 
 // Admin builds an admin client; closing it closes the underlying client.
-func (c *Conn) Admin() (*kadm.Client, error) {
-	cl, err := c.Client()
+func (c *Conn) Admin(extra ...kgo.Opt) (*kadm.Client, error) {
+	cl, err := c.Client(extra...)
 	if err != nil {
 		return nil, err
 	}

@@ -284,7 +284,13 @@ func planPositions(cmd *cobra.Command, conn *clikit.Conn, topic string, f from, 
 	}
 	var committed kadm.OffsetResponses
 	if o.group != "" {
-		if committed, err = adm.FetchOffsetsForTopics(ctx, o.group, topic); err != nil {
+		committed, err = adm.FetchOffsetsForTopics(ctx, o.group, topic)
+		// Some brokers answer GROUP_ID_NOT_FOUND for a group that never
+		// committed; that only means there is nothing to start from.
+		if errors.Is(err, kerr.GroupIDNotFound) {
+			committed, err = nil, nil
+		}
+		if err != nil {
 			return nil, fmt.Errorf("fetch offsets of group %s: %w", o.group, err)
 		}
 	}

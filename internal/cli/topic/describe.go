@@ -86,9 +86,9 @@ source it comes from (DYNAMIC_TOPIC_CONFIG, STATIC_BROKER_CONFIG, ...).
 }
 
 func writeTopic(out io.Writer, d kadm.TopicDetail, starts, ends kadm.ListedOffsets) {
-	fmt.Fprintf(out, "Topic: %s\tID: %s\tPartitions: %d\tReplicationFactor: %d", d.Topic, topicID(d.ID), len(d.Partitions), d.Partitions.NumReplicas())
+	fmt.Fprintf(out, "Topic: %s  ID: %s  Partitions: %d  ReplicationFactor: %d", d.Topic, topicID(d.ID), len(d.Partitions), d.Partitions.NumReplicas())
 	if d.IsInternal {
-		fmt.Fprint(out, "\tInternal: true")
+		fmt.Fprint(out, "  Internal: true")
 	}
 	fmt.Fprintln(out)
 	tw := clikit.NewTable(out)
