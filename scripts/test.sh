@@ -22,7 +22,7 @@ export CGO_ENABLED=1
 # Build the broker once for every test binary that runs it.
 bindir="$(mktemp -d)"
 trap 'rm -rf "$bindir"' EXIT
-go build -o "$bindir/gregor" ./cmd/gregor
+CGO_ENABLED=0 go build -o "$bindir/gregor" ./cmd/gregor
 export GREGOR_BIN="$bindir/gregor"
 
 go vet ./...
