@@ -271,7 +271,7 @@ func (b *Broker) launch() error {
 	cmd := exec.Command(b.bin, b.Args()...)
 	cmd.Stdout = b.logFile
 	cmd.Stderr = b.logFile
-	cmd.Env = append(os.Environ(), b.env...)
+	cmd.Env = append(childEnv(), b.env...)
 	// Its own process group keeps a terminal's ^C away from it; Pdeathsig
 	// makes sure no broker outlives a crashed test binary.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -354,6 +354,18 @@ func freePorts(n int) ([]int, error) {
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
+}
+
+// childEnv is the test's environment without GREGOR_* variables: the broker
+// reads those as configs, and the harness's own (GREGOR_BIN, ...) are not.
+func childEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GREGOR_") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 func loopback(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
