@@ -74,17 +74,17 @@ func rowFields(out, first string) []string {
 
 func TestCLI(t *testing.T) {
 	b := testbroker.Start(t)
-	addr := b.Addr
+	addr, node := b.Addr, fmt.Sprint(b.NodeID)
 
-	t.Run("topic lifecycle", func(t *testing.T) { testTopicLifecycle(t, addr) })
+	t.Run("topic lifecycle", func(t *testing.T) { testTopicLifecycle(t, addr, node) })
 	t.Run("produce and consume formats", func(t *testing.T) { testProduceConsume(t, addr) })
 	t.Run("consume from time", func(t *testing.T) { testConsumeFromTime(t, addr) })
-	t.Run("cluster info", func(t *testing.T) { testClusterInfo(t, addr) })
+	t.Run("cluster info", func(t *testing.T) { testClusterInfo(t, addr, node) })
 	t.Run("bench", func(t *testing.T) { testBench(t, addr) })
 	t.Run("errors", func(t *testing.T) { testErrors(t, addr) })
 }
 
-func testTopicLifecycle(t *testing.T, addr string) {
+func testTopicLifecycle(t *testing.T, addr, node string) {
 	r := mustRun(t, addr, "", "topic", "create", "orders", "-p", "3", "-c", "retention.ms=3600000")
 	if !strings.Contains(r.stdout, "created topic orders (partitions 3, replication factor 1") {
 		t.Errorf("create said %q", r.stdout)
@@ -109,7 +109,7 @@ func testTopicLifecycle(t *testing.T, addr string) {
 	for p := 0; p < 3; p++ {
 		f := rowFields(r.stdout, fmt.Sprint(p))
 		// PARTITION LEADER EPOCH REPLICAS ISR OFFLINE LOG-START LOG-END
-		if len(f) < 8 || f[1] != "1" || f[3] != "1" || f[4] != "1" || f[6] != "0" || f[7] != "0" {
+		if len(f) < 8 || f[1] != node || f[3] != node || f[4] != node || f[6] != "0" || f[7] != "0" {
 			t.Errorf("describe partition %d row = %q in\n%s", p, f, r.stdout)
 		}
 	}
@@ -223,6 +223,26 @@ func testProduceConsume(t *testing.T, addr string) {
 		t.Errorf("--from end without -f printed %q", r.stdout)
 	}
 
+	// A group starts where it left off: everything once, then nothing, then
+	// only what came after.
+	r = mustRun(t, addr, "", "consume", "lines", "-g", "cli-group")
+	if r.stdout != "hello\nworld, with: colons\nnokey\n" {
+		t.Errorf("first group run printed %q", r.stdout)
+	}
+	r = mustRun(t, addr, "", "consume", "lines", "-g", "cli-group")
+	if r.stdout != "" {
+		t.Errorf("second group run printed %q, want nothing", r.stdout)
+	}
+	mustRun(t, addr, "more\n", "produce", "lines")
+	r = mustRun(t, addr, "", "consume", "lines", "-g", "cli-group")
+	if r.stdout != "more\n" {
+		t.Errorf("group run after one more record printed %q", r.stdout)
+	}
+	r = mustRun(t, addr, "", "consume", "lines", "--from", "3")
+	if r.stdout != "more\n" {
+		t.Errorf("--from 3 printed %q", r.stdout)
+	}
+
 	// Keys decide the partition; -p overrides it.
 	mustRun(t, addr, "", "topic", "create", "spread", "-p", "4")
 	mustRun(t, addr, "a\nb\nc\n", "produce", "spread", "-p", "3", "--acks", "1")
@@ -294,16 +314,16 @@ func sortedNew(got []string) []string {
 	return nil
 }
 
-func testClusterInfo(t *testing.T, addr string) {
+func testClusterInfo(t *testing.T, addr, node string) {
 	r := mustRun(t, addr, "", "cluster", "info")
 	if !regexp.MustCompile(`(?m)^Cluster ID:\s+\S+`).MatchString(r.stdout) {
 		t.Errorf("no cluster id in\n%s", r.stdout)
 	}
-	if !regexp.MustCompile(`(?m)^Controller:\s+1$`).MatchString(r.stdout) {
-		t.Errorf("controller is not node 1 in\n%s", r.stdout)
+	if !regexp.MustCompile(`(?m)^Controller:\s+` + node + `$`).MatchString(r.stdout) {
+		t.Errorf("controller is not node %s in\n%s", node, r.stdout)
 	}
 	host, port, _ := net.SplitHostPort(addr)
-	if f := rowFields(r.stdout, "1"); len(f) < 2 || f[1] != net.JoinHostPort(host, port) {
+	if f := rowFields(r.stdout, node); len(f) < 2 || f[1] != net.JoinHostPort(host, port) {
 		t.Errorf("broker row = %q, want address %s, in\n%s", f, addr, r.stdout)
 	}
 }
