@@ -132,8 +132,12 @@ func Start(cfg Config) (*Node, error) {
 func (n *Node) waitReady(timeout time.Duration) (*Image, error) {
 	deadline := time.Now().Add(timeout)
 	for {
+		// The leader must be known: after a restart the restored image may
+		// carry the previous run's announcement from the same term, before
+		// any election has happened.
 		img := n.Image()
-		if img.ClusterID != "" && img.ControllerID >= 0 && img.ControllerEpoch == n.q.Raft.CurrentTerm() {
+		leader, _ := n.q.Leader()
+		if img.ClusterID != "" && leader >= 0 && img.ControllerID == leader && img.ControllerEpoch == n.q.Raft.CurrentTerm() {
 			return img, nil
 		}
 		if time.Now().After(deadline) {
