@@ -1,0 +1,243 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/gregor-stream/gregor/internal/record"
+)
+
+// ErrInvalidOffset: a follower append whose offsets go backwards.
+var ErrInvalidOffset = errors.New("non-monotonic offset")
+
+// Append assigns offsets to a blob of already-validated batches (writing
+// base offset and leader epoch into each header, and the log append time
+// when logAppendTime >= 0), checks producer sequences and appends all
+// batches or none. A retried batch returns ErrDuplicateSequence with the
+// original append's offsets.
+func (l *Log) Append(records []byte, leaderEpoch int32, logAppendTime int64) (AppendInfo, error) {
+	batches, err := splitBatches(records)
+	if err != nil {
+		return AppendInfo{}, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return AppendInfo{}, fmt.Errorf("append to %s: %w", l, ErrClosed)
+	}
+	info := AppendInfo{FirstOffset: l.next, LogAppendTime: -1, MaxTimestamp: -1}
+	next := l.next
+	for _, b := range batches {
+		b.SetBaseOffset(next)
+		b.SetPartitionLeaderEpoch(leaderEpoch)
+		if logAppendTime >= 0 {
+			b.SetLogAppendTime(logAppendTime)
+		}
+		next = b.LastOffset() + 1
+		info.MaxTimestamp = max(info.MaxTimestamp, b.MaxTimestamp())
+	}
+	info.LastOffset = next - 1
+	if logAppendTime >= 0 {
+		info.LogAppendTime = logAppendTime
+	}
+	staged := map[int64]*producerEntry{}
+	for _, b := range batches {
+		pid := b.ProducerID()
+		if pid < 0 {
+			continue
+		}
+		e, ok := staged[pid]
+		if !ok {
+			e = cloneProducer(l.producers[pid])
+		}
+		dup, err := checkProducer(e, b)
+		if err != nil {
+			return AppendInfo{}, err
+		}
+		if dup != nil {
+			return AppendInfo{
+				FirstOffset: dup.FirstOffset, LastOffset: dup.LastOffset, LogAppendTime: -1,
+				LogStartOffset: l.logStart, MaxTimestamp: dup.Timestamp,
+			}, fmt.Errorf("producer %d sequence %d: %w", pid, b.BaseSequence(), ErrDuplicateSequence)
+		}
+		staged[pid] = updateProducer(e, b)
+	}
+	if err := l.assignEpochLocked(leaderEpoch, info.FirstOffset); err != nil {
+		return AppendInfo{}, fmt.Errorf("append to %s: %v: %w", l, err, ErrStorage)
+	}
+	if err := l.writeLocked(records, batches); err != nil {
+		return AppendInfo{}, err
+	}
+	for pid, e := range staged {
+		l.producers[pid] = e
+	}
+	info.LogStartOffset = l.logStart
+	l.afterAppend(int64(info.LastOffset - info.FirstOffset + 1))
+	return info, nil
+}
+
+// AppendAsFollower appends batches that already carry their offsets and
+// leader epochs (replication). Producer state is recorded without checks:
+// the leader made them.
+func (l *Log) AppendAsFollower(records []byte) error {
+	batches, err := splitBatches(records)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return fmt.Errorf("append to %s: %w", l, ErrClosed)
+	}
+	next := l.next
+	for _, b := range batches {
+		if b.BaseOffset() < next || b.LastOffsetDelta() < 0 {
+			return fmt.Errorf("follower batch at %d below %d: %w", b.BaseOffset(), next, ErrInvalidOffset)
+		}
+		next = b.LastOffset() + 1
+	}
+	for _, b := range batches {
+		if err := l.assignEpochLocked(b.PartitionLeaderEpoch(), b.BaseOffset()); err != nil {
+			return fmt.Errorf("append to %s: %v: %w", l, err, ErrStorage)
+		}
+	}
+	if err := l.writeLocked(records, batches); err != nil {
+		return err
+	}
+	for _, b := range batches {
+		applyProducer(l.producers, b)
+	}
+	l.afterAppend(next - batches[0].BaseOffset())
+	return nil
+}
+
+func splitBatches(records []byte) ([]record.Batch, error) {
+	var batches []record.Batch
+	if err := record.Split(records, func(b record.Batch) error {
+		batches = append(batches, b)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if len(batches) == 0 {
+		return nil, fmt.Errorf("append of no batches: %w", record.ErrCorrupt)
+	}
+	return batches, nil
+}
+
+// writeLocked rolls if needed, writes the blob at the end of the active
+// segment and indexes it. On any failure the files are cut back and the
+// in-memory state is left as it was. l.mu must be held.
+func (l *Log) writeLocked(records []byte, batches []record.Batch) error {
+	last := batches[len(batches)-1].LastOffset()
+	if err := l.maybeRollLocked(int64(len(records)), len(batches), last); err != nil {
+		return fmt.Errorf("roll %s: %v: %w", l, err, ErrStorage)
+	}
+	s := l.active()
+	size, next, maxTs, maxTsOffset, sinceIndex := s.size, s.next, s.maxTs, s.maxTsOffset, s.bytesSinceIndex
+	savedIdx, savedTidx := s.idx, s.tidx
+	restore := func() {
+		_ = s.log.Truncate(size)
+		s.size, s.next, s.maxTs, s.maxTsOffset, s.bytesSinceIndex = size, next, maxTs, maxTsOffset, sinceIndex
+		if s.idx.n != savedIdx.n {
+			_ = s.idx.f.Truncate(int64(savedIdx.n) * indexEntrySize)
+		}
+		if s.tidx.n != savedTidx.n {
+			_ = s.tidx.f.Truncate(int64(savedTidx.n) * timeEntrySize)
+		}
+		s.idx, s.tidx = savedIdx, savedTidx
+		if s.idx.mem != nil {
+			s.idx.mem = s.idx.mem[:s.idx.n]
+		}
+		if s.tidx.mem != nil {
+			s.tidx.mem = s.tidx.mem[:s.tidx.n]
+		}
+	}
+	if _, err := s.log.WriteAt(records, s.size); err != nil {
+		restore()
+		return fmt.Errorf("write %s segment %d: %v: %w", l, s.base, err, ErrStorage)
+	}
+	var ies []indexEntry
+	pos := s.size
+	for _, b := range batches {
+		ie, te := s.noteBatch(b, pos, l.cfg.IndexIntervalBytes)
+		if ie != nil {
+			ies = append(ies, *ie)
+		}
+		if te != nil {
+			if err := s.tidx.append(*te); err != nil {
+				restore()
+				return fmt.Errorf("index %s segment %d: %v: %w", l, s.base, err, ErrStorage)
+			}
+		}
+		pos += int64(b.Length())
+	}
+	if err := s.idx.append(ies); err != nil {
+		restore()
+		return fmt.Errorf("index %s segment %d: %v: %w", l, s.base, err, ErrStorage)
+	}
+	s.size = pos
+	l.next = s.next
+	return nil
+}
+
+// maybeRollLocked starts a new segment when the active one would pass
+// segment.bytes, is older than segment.ms, has a full index, or the new
+// offsets would not fit its 32-bit relative offsets. l.mu must be held.
+func (l *Log) maybeRollLocked(size int64, nbatches int, lastOffset int64) error {
+	s := l.active()
+	if s.size == 0 {
+		return nil
+	}
+	cfg := l.cfg
+	now := l.nowMs()
+	switch {
+	case s.size+size > cfg.SegmentBytes:
+	case now-s.rollMs >= cfg.SegmentMs:
+	case int64(s.idx.n+nbatches) > int64(cfg.SegmentIndexBytes/indexEntrySize):
+	case int64(s.tidx.n+nbatches) > int64(cfg.SegmentIndexBytes/timeEntrySize):
+	case lastOffset-s.base > math.MaxInt32:
+	default:
+		return nil
+	}
+	return l.rollLocked(now)
+}
+
+// rollLocked seals the active segment and starts a new one at the log end.
+// l.mu must be held.
+func (l *Log) rollLocked(nowMs int64) error {
+	old := l.active()
+	ns, err := createSegment(l.fs, l.dir, l.next, nowMs)
+	if err != nil {
+		return err
+	}
+	if err := old.sealTimeIndex(); err != nil {
+		ns.close()
+		return err
+	}
+	old.next = l.next
+	old.idx.mem, old.tidx.mem = nil, nil
+	old.needSync = true
+	l.segs = append(l.segs, ns)
+	l.dirDirty = true
+	if err := l.writeSnapshotLocked(); err != nil {
+		// The snapshot only shortens replay; the roll itself succeeded.
+		l.logger.Warn("producer snapshot on roll", "err", err)
+	}
+	l.m.markDirty(l)
+	return nil
+}
+
+// afterAppend does the flush bookkeeping. l.mu must be held.
+func (l *Log) afterAppend(msgs int64) {
+	switch l.cfg.FlushPolicy {
+	case FlushAlways:
+		l.m.markDirty(l)
+	case FlushInterval:
+		n := l.unflushedMsgs.Add(msgs)
+		if n >= l.cfg.FlushMessages || l.nowMs()-l.lastFlushMs.Load() >= l.cfg.FlushMs {
+			l.m.markDirty(l)
+		}
+	}
+}

@@ -1,0 +1,79 @@
+package storage
+
+import "math"
+
+// FlushPolicy decides when appended data is fsynced.
+type FlushPolicy int
+
+const (
+	// FlushAlways: the group-commit flusher fsyncs every append and
+	// WhenFlushed waits for it. The default: acks=all means on disk.
+	FlushAlways FlushPolicy = iota
+	// FlushInterval: fsync after FlushMs or FlushMessages, whichever first.
+	FlushInterval
+	// FlushNever: only segment rolls and shutdown fsync; the OS decides
+	// the rest.
+	FlushNever
+)
+
+// LogConfig holds the per-topic settings, named after their Kafka configs.
+type LogConfig struct {
+	SegmentBytes       int64 // segment.bytes
+	SegmentMs          int64 // segment.ms
+	SegmentIndexBytes  int32 // segment.index.bytes: caps index entries per segment
+	IndexIntervalBytes int32 // index.interval.bytes
+	RetentionMs        int64 // retention.ms; -1 keeps forever
+	RetentionBytes     int64 // retention.bytes; -1 is unlimited
+	FlushPolicy        FlushPolicy
+	FlushMs            int64 // flush.ms, for FlushInterval
+	FlushMessages      int64 // flush.messages, for FlushInterval
+	FileDeleteDelayMs  int64 // file.delete.delay.ms
+}
+
+// DefaultLogConfig returns Kafka's defaults, except the 72 h retention that
+// Gregor picks and FlushAlways.
+func DefaultLogConfig() LogConfig {
+	return LogConfig{
+		SegmentBytes:       1 << 30,
+		SegmentMs:          7 * 24 * 3600 * 1000,
+		SegmentIndexBytes:  10 << 20,
+		IndexIntervalBytes: 4096,
+		RetentionMs:        72 * 3600 * 1000,
+		RetentionBytes:     -1,
+		FlushPolicy:        FlushAlways,
+		FlushMs:            math.MaxInt64,
+		FlushMessages:      math.MaxInt64,
+		FileDeleteDelayMs:  60000,
+	}
+}
+
+// sanitized clamps values that would break the on-disk format: positions
+// in the index are 32 bits, so a segment stays below 2 GiB like in Kafka.
+func (c LogConfig) sanitized() LogConfig {
+	d := DefaultLogConfig()
+	if c.SegmentBytes <= 0 {
+		c.SegmentBytes = d.SegmentBytes
+	}
+	if c.SegmentBytes > math.MaxInt32 {
+		c.SegmentBytes = math.MaxInt32
+	}
+	if c.SegmentMs <= 0 {
+		c.SegmentMs = d.SegmentMs
+	}
+	if c.SegmentIndexBytes < 2*indexEntrySize {
+		c.SegmentIndexBytes = d.SegmentIndexBytes
+	}
+	if c.IndexIntervalBytes <= 0 {
+		c.IndexIntervalBytes = 1
+	}
+	if c.FlushMs <= 0 {
+		c.FlushMs = d.FlushMs
+	}
+	if c.FlushMessages <= 0 {
+		c.FlushMessages = d.FlushMessages
+	}
+	if c.FileDeleteDelayMs < 0 {
+		c.FileDeleteDelayMs = 0
+	}
+	return c
+}

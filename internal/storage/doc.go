@@ -1,0 +1,58 @@
+// Package storage is the log engine: per-partition segment files holding
+// record batches exactly as on the wire, their sparse offset and time
+// indexes, leader epoch and producer-state files, recovery, retention and
+// the group-commit flusher. It knows nothing of the Kafka protocol; it
+// imports only internal/record.
+//
+// # Files
+//
+// A Manager owns one data directory; each partition is a directory
+// <topic>-<partition> with %020d.log/.index/.timeindex segments,
+// leader-epoch-checkpoint, partition.metadata and %020d.snapshot producer
+// state. The data directory holds recovery-point-offset-checkpoint,
+// log-start-offset-checkpoint and the clean-shutdown marker. docs/format/
+// describes every file byte by byte. Replaced files are written crash-safely
+// (temp file, fsync, rename, fsync directory).
+//
+// # Durability
+//
+// Appenders never fsync. With FlushAlways (the default) an append queues
+// its log for the Manager's flusher goroutine, which fsyncs every queued log
+// (up to 8 in parallel) and completes the WhenFlushed waiters each fsync
+// covered: one fsync serves every producer that appended meanwhile (group
+// commit). If an fsync fails the unflushed tail is truncated, since Linux
+// may already have dropped those dirty pages; none of it was acknowledged.
+//
+// # Recovery
+//
+// The recovery point of a log is its flushed offset, checkpointed every
+// CheckpointInterval and at shutdown. After a clean shutdown (the marker
+// file exists) nothing is scanned: sealed segments read only their index
+// sizes and the last time index entry, the active one walks the few batch
+// headers after its last index entry. After a crash, segments from the one
+// holding the recovery point on are scanned, each batch's length, magic
+// and CRC32C checked; the first bad or torn batch and everything after it
+// are truncated and the indexes rebuilt. So start-up work grows with the
+// data not yet flushed, not with the log size. Producer state comes from
+// the newest snapshot at or below the log end plus a replay of the batch
+// headers after it.
+//
+// # Index memory
+//
+// Only the active segment keeps its index entries in memory. Sealed
+// segments answer lookups by binary search with ReadAt on the index files
+// (served from the page cache), so memory does not grow with the number of
+// segments. Index files are written as entries are added, never
+// preallocated.
+//
+// # Concurrency and lock order
+//
+// Manager.ckMu -> Manager.mu -> Log.mu -> {Log.wmu, Manager.dirtyMu,
+// Manager.delMu}. Log.mu (RWMutex) guards a log's segments and state:
+// appends, truncation and retention take it exclusively; reads take it
+// shared to find the position and then read the file without it, which is
+// safe because appends only write past the size a reader captured and
+// deleted segments stay open for file.delete.delay.ms. The flusher takes
+// Log.mu only to capture what to sync and to publish the flushed offset,
+// never across an fsync. Waiter callbacks run with no lock held.
+package storage

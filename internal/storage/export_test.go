@@ -1,0 +1,8 @@
+package storage
+
+// rollLockedForTest forces a roll, like segment.ms would.
+func (l *Log) rollLockedForTest() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.rollLocked(l.nowMs())
+}

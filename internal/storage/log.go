@@ -1,0 +1,482 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gregor-stream/gregor/internal/record"
+)
+
+const partitionMetadataFile = "partition.metadata"
+
+// Log is one partition's log: a list of segments, the last one active.
+type Log struct {
+	m         *Manager
+	fs        FS
+	logger    *slog.Logger
+	topic     string
+	partition int32
+	dir       string
+
+	mu        sync.RWMutex
+	topicID   [16]byte
+	cfg       LogConfig
+	segs      []*segment
+	logStart  int64
+	next      int64
+	producers map[int64]*producerEntry
+	epochs    []epochEntry
+	closed    bool
+	dirDirty  bool   // a segment file was created: the directory needs an fsync
+	truncGen  uint64 // bumped by every truncation, so a flush started before one cannot publish a stale offset
+
+	policy        atomic.Int32 // cfg.FlushPolicy, read without l.mu on the hot path
+	flushed       atomic.Int64
+	queued        atomic.Bool
+	unflushedMsgs atomic.Int64
+	lastFlushMs   atomic.Int64
+
+	wmu     sync.Mutex
+	waiters []waiter
+}
+
+type waiter struct {
+	offset int64
+	fn     func(error)
+}
+
+// AppendInfo describes where an append landed.
+type AppendInfo struct {
+	FirstOffset, LastOffset int64
+	LogAppendTime           int64 // -1 when the batches keep CreateTime
+	LogStartOffset          int64
+	MaxTimestamp            int64
+}
+
+func (l *Log) Topic() string    { return l.topic }
+func (l *Log) Partition() int32 { return l.partition }
+func (l *Log) Dir() string      { return l.dir }
+
+func (l *Log) TopicID() [16]byte {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.topicID
+}
+
+// SetConfig applies new topic settings; they take effect on the next
+// append, roll or retention pass.
+func (l *Log) SetConfig(cfg LogConfig) {
+	cfg = cfg.sanitized()
+	l.mu.Lock()
+	l.cfg = cfg
+	l.mu.Unlock()
+	l.policy.Store(int32(cfg.FlushPolicy))
+}
+
+func (l *Log) config() LogConfig {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.cfg
+}
+
+func (l *Log) LogStartOffset() int64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.logStart
+}
+
+// LogEndOffset is the next offset to be assigned.
+func (l *Log) LogEndOffset() int64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.next
+}
+
+// FlushedOffset: every offset below it is fsynced.
+func (l *Log) FlushedOffset() int64 { return l.flushed.Load() }
+
+// Size is the total bytes of the log's segments.
+func (l *Log) Size() int64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	var n int64
+	for _, s := range l.segs {
+		n += s.size
+	}
+	return n
+}
+
+// NumSegments reports how many segments the log has.
+func (l *Log) NumSegments() int {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return len(l.segs)
+}
+
+// ProducerState returns the producer's epoch and last sequence.
+func (l *Log) ProducerState(producerID int64) (epoch int16, lastSeq int32, ok bool) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	e := l.producers[producerID]
+	if e == nil {
+		return 0, 0, false
+	}
+	return e.Epoch, e.lastSeq(), true
+}
+
+func (l *Log) active() *segment { return l.segs[len(l.segs)-1] }
+
+func (l *Log) nowMs() int64 { return l.m.now().UnixMilli() }
+
+// loadParams are what the manager knows about a log before opening it.
+type loadParams struct {
+	clean         bool
+	recoveryPoint int64 // -1 when unknown
+	logStart      int64
+}
+
+// loadLog opens an existing (or empty) partition directory. It scans only
+// segments from the one holding the recovery point on, and none after a
+// clean shutdown.
+func loadLog(m *Manager, dir string, tp topicPartition, cfg LogConfig, p loadParams) (*Log, error) {
+	l := &Log{
+		m: m, fs: m.fs, topic: tp.Topic, partition: tp.Partition, dir: dir,
+		cfg: cfg, producers: map[int64]*producerEntry{},
+		logger: m.logger.With("topic", tp.Topic, "partition", tp.Partition),
+	}
+	l.policy.Store(int32(cfg.FlushPolicy))
+	entries, err := l.fs.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("read dir %s: %w", dir, err)
+	}
+	var bases []int64
+	for _, e := range entries {
+		name := e.Name()
+		switch {
+		case strings.HasSuffix(name, ".tmp") || strings.HasSuffix(name, extDeleted):
+			// Leftovers of an interrupted atomic write or delayed delete.
+			_ = l.fs.Remove(filepath.Join(dir, name))
+		case strings.HasSuffix(name, extLog):
+			base, err := strconv.ParseInt(strings.TrimSuffix(name, extLog), 10, 64)
+			if err == nil && base >= 0 {
+				bases = append(bases, base)
+			}
+		}
+	}
+	sort.Slice(bases, func(i, j int) bool { return bases[i] < bases[j] })
+	if data, err := readFile(l.fs, filepath.Join(dir, partitionMetadataFile)); err == nil {
+		if id, err := decodePartitionMetadata(data); err == nil {
+			l.topicID = id
+		} else {
+			l.logger.Warn("ignoring unreadable partition.metadata", "err", err)
+		}
+	}
+	nowMs := l.nowMs()
+	if len(bases) == 0 {
+		s, err := createSegment(l.fs, dir, p.logStart, nowMs)
+		if err != nil {
+			return nil, err
+		}
+		l.segs = []*segment{s}
+		l.dirDirty = true
+	}
+	for _, base := range bases {
+		s, err := openSegmentFiles(l.fs, dir, base, false)
+		if err != nil {
+			l.closeSegments()
+			return nil, err
+		}
+		l.segs = append(l.segs, s)
+	}
+	if err := l.recoverSegments(p); err != nil {
+		l.closeSegments()
+		return nil, err
+	}
+	l.next = l.active().next
+	l.logStart = max(p.logStart, l.segs[0].base)
+	l.logStart = min(l.logStart, l.next)
+	l.flushed.Store(l.next)
+	l.lastFlushMs.Store(nowMs)
+
+	if data, err := readFile(l.fs, filepath.Join(dir, epochCheckpointFile)); err == nil {
+		if l.epochs, err = decodeEpochCheckpoint(data); err != nil {
+			l.logger.Warn("ignoring unreadable leader-epoch-checkpoint", "err", err)
+			l.epochs = nil
+		}
+	}
+	if err := l.truncateEpochsFromEndLocked(l.next); err != nil {
+		l.closeSegments()
+		return nil, fmt.Errorf("load leader epochs: %w", err)
+	}
+	if err := l.truncateEpochsFromStartLocked(l.logStart); err != nil {
+		l.closeSegments()
+		return nil, fmt.Errorf("load leader epochs: %w", err)
+	}
+	if err := l.rebuildProducersLocked(); err != nil {
+		l.closeSegments()
+		return nil, err
+	}
+	return l, nil
+}
+
+// recoverSegments loads the segments below the recovery point as trusted
+// and scans the rest. l.mu need not be held: the log is not shared yet.
+func (l *Log) recoverSegments(p loadParams) error {
+	last := len(l.segs) - 1
+	first := len(l.segs) // first segment to scan
+	if !p.clean {
+		first = 0
+		if p.recoveryPoint >= 0 {
+			for i, s := range l.segs {
+				if s.base <= p.recoveryPoint {
+					first = i
+				}
+			}
+		}
+	}
+	for i := 0; i < first; i++ {
+		rebuilt, err := l.segs[i].loadTrusted(l.cfg, i == last, l.nowMs())
+		if err != nil {
+			return err
+		}
+		if rebuilt {
+			l.logger.Warn("rebuilt index of segment", "base", l.segs[i].base)
+		}
+	}
+	var recovered []*segment
+	for i := first; i <= last; i++ {
+		s := l.segs[i]
+		cut, err := s.rebuild(l.cfg, true, i == last)
+		if err != nil {
+			return err
+		}
+		recovered = append(recovered, s)
+		s.rollMs = l.nowMs()
+		if s.size > 0 {
+			if hdr, err := s.readHeader(0, s.size); err == nil && hdr.MaxTimestamp() > 0 {
+				s.rollMs = hdr.MaxTimestamp()
+			}
+		}
+		if cut == 0 {
+			continue
+		}
+		l.logger.Warn("truncated corrupt or torn log tail", "segment", s.base, "bytes", cut, "valid_bytes", s.size)
+		// Nothing after a corrupt batch can be trusted: drop later segments.
+		for _, later := range l.segs[i+1:] {
+			later.close()
+			for _, ext := range []string{extLog, extIndex, extTimeIndex} {
+				_ = l.fs.Remove(segmentFile(l.dir, later.base, ext))
+			}
+		}
+		l.segs = l.segs[:i+1]
+		if i != last {
+			if err := s.idx.load(s.size); err != nil {
+				return fmt.Errorf("reload index %d: %w", s.base, err)
+			}
+			if err := s.tidx.load(); err != nil {
+				return fmt.Errorf("reload time index %d: %w", s.base, err)
+			}
+		}
+		break
+	}
+	for i := 0; i+1 < len(l.segs); i++ {
+		l.segs[i].next = l.segs[i+1].base
+	}
+	// What recovery read may have come from the page cache of a crashed
+	// process; make it durable before calling it flushed.
+	for _, s := range recovered {
+		if s.deleted.Load() {
+			continue
+		}
+		if err := s.syncAll(); err != nil {
+			return fmt.Errorf("sync recovered segment: %v: %w", err, ErrStorage)
+		}
+	}
+	if len(recovered) > 0 {
+		l.m.recoveredBytes.Add(sumSizes(recovered))
+		if err := l.fs.SyncDir(l.dir); err != nil {
+			return fmt.Errorf("sync dir: %v: %w", err, ErrStorage)
+		}
+	}
+	return nil
+}
+
+func sumSizes(segs []*segment) int64 {
+	var n int64
+	for _, s := range segs {
+		if !s.deleted.Load() {
+			n += s.size
+		}
+	}
+	return n
+}
+
+func (l *Log) closeSegments() {
+	for _, s := range l.segs {
+		s.close()
+	}
+}
+
+// snapshotOffsets lists the producer snapshot files, oldest first.
+func (l *Log) snapshotOffsets() []int64 {
+	entries, err := l.fs.ReadDir(l.dir)
+	if err != nil {
+		return nil
+	}
+	var out []int64
+	for _, e := range entries {
+		if n := e.Name(); strings.HasSuffix(n, extSnapshot) {
+			if o, err := strconv.ParseInt(strings.TrimSuffix(n, extSnapshot), 10, 64); err == nil {
+				out = append(out, o)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// rebuildProducersLocked restores producer state for the current log end:
+// the newest usable snapshot at or below it, then a replay of the batch
+// headers after it. Snapshots past the end are stale and removed.
+// l.mu must be held (or the log not shared yet).
+func (l *Log) rebuildProducersLocked() error {
+	state := map[int64]*producerEntry{}
+	from := l.segs[0].base
+	offs := l.snapshotOffsets()
+	for i := len(offs) - 1; i >= 0; i-- {
+		path := segmentFile(l.dir, offs[i], extSnapshot)
+		if offs[i] > l.next {
+			_ = l.fs.Remove(path)
+			continue
+		}
+		data, err := readFile(l.fs, path)
+		if err == nil {
+			var m map[int64]*producerEntry
+			if m, err = decodeSnapshot(data); err == nil {
+				state, from = m, max(offs[i], from)
+				break
+			}
+		}
+		l.logger.Warn("ignoring unreadable producer snapshot", "offset", offs[i], "err", err)
+		_ = l.fs.Remove(path)
+	}
+	if err := l.forEachHeader(from, func(b record.Batch) error {
+		applyProducer(state, b)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("replay producer state: %w", err)
+	}
+	l.producers = state
+	return nil
+}
+
+// forEachHeader calls fn with the header of every batch whose last offset
+// is >= from. l.mu must be held.
+func (l *Log) forEachHeader(from int64, fn func(b record.Batch) error) error {
+	for _, s := range l.segs {
+		if s.next <= from {
+			continue
+		}
+		pos, _, ok, err := s.find(from, s.size)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		if err := s.headers(pos, s.size, func(_ int64, hdr record.Batch) error { return fn(hdr) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeSnapshotLocked persists producer state as of the log end and keeps
+// the two newest snapshots. l.mu must be held.
+func (l *Log) writeSnapshotLocked() error {
+	offs := l.snapshotOffsets()
+	if len(l.producers) == 0 && len(offs) == 0 {
+		return nil
+	}
+	if err := writeFileAtomic(l.fs, segmentFile(l.dir, l.next, extSnapshot), encodeSnapshot(l.producers)); err != nil {
+		return fmt.Errorf("write producer snapshot: %w", err)
+	}
+	offs = l.snapshotOffsets()
+	for i := 0; i+2 < len(offs); i++ {
+		_ = l.fs.Remove(segmentFile(l.dir, offs[i], extSnapshot))
+	}
+	return nil
+}
+
+// deleteSegmentsLocked takes segments out of service: their files are
+// renamed to *.deleted now and closed and removed after file.delete.delay.ms
+// so that reads already holding them finish. l.mu must be held.
+func (l *Log) deleteSegmentsLocked(segs []*segment) {
+	for _, s := range segs {
+		s.deleted.Store(true)
+		for _, ext := range []string{extLog, extIndex, extTimeIndex} {
+			p := segmentFile(l.dir, s.base, ext)
+			if err := l.fs.Rename(p, p+extDeleted); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				l.logger.Error("rename deleted segment", "base", s.base, "err", err)
+			}
+		}
+		l.m.scheduleDelete(l.dir, s, l.cfg.FileDeleteDelayMs)
+	}
+	l.dirDirty = true
+}
+
+// close flushes (if asked), writes the final time index entry and producer
+// snapshot, and closes the files. Waiters still pending get ErrClosed.
+func (l *Log) close(clean bool) error {
+	var err error
+	if clean {
+		err = l.flush()
+	}
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	if clean && err == nil {
+		if serr := l.active().sealTimeIndex(); serr != nil {
+			err = serr
+		} else if serr := l.active().syncAll(); serr != nil {
+			err = serr
+		} else {
+			err = l.writeSnapshotLocked()
+		}
+	}
+	for _, s := range l.segs {
+		if cerr := s.close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
+	l.mu.Unlock()
+	l.failWaiters(-1, fmt.Errorf("%s-%d: %w", l.topic, l.partition, ErrClosed))
+	return err
+}
+
+func (l *Log) String() string { return fmt.Sprintf("%s-%d", l.topic, l.partition) }
+
+// mkdirPartition creates a partition directory and its metadata file.
+func mkdirPartition(fsys FS, dir string, topicID [16]byte) error {
+	if err := fsys.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	if err := writeFileAtomic(fsys, filepath.Join(dir, partitionMetadataFile), encodePartitionMetadata(topicID)); err != nil {
+		return err
+	}
+	return fsys.SyncDir(filepath.Dir(dir))
+}
+
+var _ = os.O_RDONLY

@@ -1,0 +1,184 @@
+package storage
+
+import (
+	"fmt"
+	"sort"
+)
+
+// TruncateTo removes everything at and after offset (a follower
+// reconciling with a new leader). If offset falls inside a batch, the whole
+// batch goes, as in Kafka, so the new log end may be below offset.
+func (l *Log) TruncateTo(offset int64) error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return fmt.Errorf("truncate %s: %w", l, ErrClosed)
+	}
+	err := l.truncateLocked(offset)
+	end := l.next
+	l.mu.Unlock()
+	// Waiters run without l.mu: their callbacks may call back into the log.
+	l.failWaiters(end, fmt.Errorf("%s truncated to %d: %w", l, end, ErrStorage))
+	return err
+}
+
+// truncateLocked cuts the log at offset. l.mu must be held.
+func (l *Log) truncateLocked(offset int64) error {
+	if offset >= l.next {
+		return nil
+	}
+	l.truncGen++
+	if offset < l.logStart || offset <= l.segs[0].base {
+		// Nothing survives: start over with an empty segment at offset.
+		l.deleteSegmentsLocked(l.segs)
+		s, err := createSegment(l.fs, l.dir, max(offset, 0), l.nowMs())
+		if err != nil {
+			l.segs = nil
+			return fmt.Errorf("truncate %s: %v: %w", l, err, ErrStorage)
+		}
+		l.segs = []*segment{s}
+		l.logStart = s.base
+	} else {
+		i := sort.Search(len(l.segs), func(i int) bool { return l.segs[i].base > offset }) - 1
+		if i+1 < len(l.segs) {
+			l.deleteSegmentsLocked(l.segs[i+1:])
+			l.segs = l.segs[:i+1]
+		}
+		s := l.segs[i]
+		pos, _, ok, err := s.find(offset, s.size)
+		if err != nil {
+			return fmt.Errorf("truncate %s: %v: %w", l, err, ErrStorage)
+		}
+		if !ok {
+			pos = s.size
+		}
+		if err := s.log.Truncate(pos); err != nil {
+			return fmt.Errorf("truncate %s: %v: %w", l, err, ErrStorage)
+		}
+		if _, err := s.rebuild(l.cfg, false, true); err != nil {
+			return fmt.Errorf("truncate %s: %v: %w", l, err, ErrStorage)
+		}
+		s.needSync = true
+	}
+	l.next = l.active().next
+	l.logStart = min(l.logStart, l.next)
+	if l.flushed.Load() > l.next {
+		l.flushed.Store(l.next)
+	}
+	l.dirDirty = true
+	if err := l.truncateEpochsFromEndLocked(l.next); err != nil {
+		return fmt.Errorf("truncate %s epochs: %v: %w", l, err, ErrStorage)
+	}
+	if err := l.rebuildProducersLocked(); err != nil {
+		return fmt.Errorf("truncate %s: %v: %w", l, err, ErrStorage)
+	}
+	return nil
+}
+
+// DeleteRecordsBefore moves the log start offset up to offset and deletes
+// the segments wholly below it.
+func (l *Log) DeleteRecordsBefore(offset int64) (newLogStart int64, err error) {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return 0, fmt.Errorf("delete records %s: %w", l, ErrClosed)
+	}
+	if offset > l.next || offset < 0 {
+		start, end := l.logStart, l.next
+		l.mu.Unlock()
+		return 0, fmt.Errorf("delete records %s before %d, log is [%d, %d]: %w", l, offset, start, end, ErrOffsetOutOfRange)
+	}
+	if offset <= l.logStart {
+		start := l.logStart
+		l.mu.Unlock()
+		return start, nil
+	}
+	l.logStart = offset
+	err = l.dropBelowStartLocked()
+	start := l.logStart
+	l.mu.Unlock()
+	if err != nil {
+		return start, err
+	}
+	// The new start must survive a restart before it is acknowledged.
+	if err := l.m.writeCheckpoints(); err != nil {
+		return start, fmt.Errorf("delete records %s: %v: %w", l, err, ErrStorage)
+	}
+	return start, nil
+}
+
+// dropBelowStartLocked deletes segments that end at or below the log start
+// and trims the epoch cache. l.mu must be held.
+func (l *Log) dropBelowStartLocked() error {
+	n := 0
+	for n+1 < len(l.segs) && l.segs[n+1].base <= l.logStart {
+		n++
+	}
+	if n > 0 {
+		l.deleteSegmentsLocked(l.segs[:n])
+		l.segs = append([]*segment(nil), l.segs[n:]...)
+	}
+	if err := l.truncateEpochsFromStartLocked(l.logStart); err != nil {
+		return fmt.Errorf("trim epochs %s: %v: %w", l, err, ErrStorage)
+	}
+	return nil
+}
+
+// applyRetention deletes the oldest segments past retention.ms or
+// retention.bytes. As in Kafka, time retention may delete the active
+// segment's data by rolling first; size retention never touches it.
+func (l *Log) applyRetention() (deleted int, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return 0, nil
+	}
+	now := l.nowMs()
+	cfg := l.cfg
+	n := 0
+	if cfg.RetentionMs >= 0 {
+		for n < len(l.segs) {
+			s := l.segs[n]
+			ts := s.maxTs
+			if ts < 0 {
+				ts = s.rollMs
+			}
+			if s.size == 0 || now-ts <= cfg.RetentionMs {
+				break
+			}
+			n++
+		}
+		if n == len(l.segs) {
+			if err := l.rollLocked(now); err != nil {
+				return 0, fmt.Errorf("roll %s for retention: %v: %w", l, err, ErrStorage)
+			}
+		}
+	}
+	if cfg.RetentionBytes >= 0 {
+		var total int64
+		for _, s := range l.segs {
+			total += s.size
+		}
+		diff := total - cfg.RetentionBytes
+		for i, s := range l.segs[:len(l.segs)-1] {
+			if i < n {
+				diff -= s.size
+				continue
+			}
+			if diff-s.size < 0 {
+				break
+			}
+			diff -= s.size
+			n = i + 1
+		}
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	l.logStart = max(l.logStart, l.segs[n].base)
+	if err := l.dropBelowStartLocked(); err != nil {
+		return n, err
+	}
+	l.logger.Info("retention deleted segments", "segments", n, "log_start", l.logStart)
+	return n, nil
+}
