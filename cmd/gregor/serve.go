@@ -108,7 +108,7 @@ func runServe(cfg *config.Broker, log *slog.Logger) error {
 	}
 	store, err := storage.OpenManager(storage.Options{
 		Dir:                    cfg.DataDir,
-		Logger:                 log.With("component", "storage"),
+		Logger:                 log,
 		RetentionCheckInterval: time.Duration(cfg.LogRetentionCheckIntervalMs) * time.Millisecond,
 	})
 	if err != nil {
@@ -124,7 +124,7 @@ func runServe(cfg *config.Broker, log *slog.Logger) error {
 		DataDir:  cfg.DataDir,
 		RaftAddr: cfg.RaftAddr,
 		Voters:   voters,
-		Logger:   log.With("component", "metadata"),
+		Logger:   log,
 		Broker:   cfg,
 	})
 	if err != nil {

@@ -114,7 +114,8 @@ func (b *broker) metadataResponse(req *kmsg.MetadataRequest, img *metadata.Image
 
 	var topics []*metadata.Topic
 	var missing []kmsg.MetadataResponseTopic
-	if req.Topics == nil {
+	// A null list is "every topic"; so is an empty one in v0.
+	if req.Topics == nil || (req.Version == 0 && len(req.Topics) == 0) {
 		for _, t := range img.Topics {
 			topics = append(topics, t)
 		}
