@@ -30,12 +30,17 @@ say() { printf '\n== %s\n' "$*" >&2; }
 jget() { sed -n "s/.*\"$2\": *\([-0-9.e+]*\).*/\1/p" "$1" | head -n 1; }
 
 say "build"
-(cd "$ROOT" && go build -o "$WORK/gregor" ./cmd/gregor && go build -o "$WORK/diskwrite" ./bench/diskwrite)
-GREGOR="$WORK/gregor"
+if [[ -n "${BENCH_BIN:-}" ]]; then
+	GREGOR="$BENCH_BIN" # a prebuilt binary, e.g. a release
+else
+	(cd "$ROOT" && go build -o "$WORK/gregor" ./cmd/gregor)
+	GREGOR="$WORK/gregor"
+fi
+(cd "$ROOT" && go build -o "$WORK/diskwrite" ./bench/diskwrite)
 
 say "disk: ${DISK_MIB} MiB sequential, fsync every 16 MiB, in $BENCH_DIR"
 "$WORK/diskwrite" --dir "$WORK" --size-mib "$DISK_MIB" --json >"$WORK/disk.json"
-DISK_MBS=$(jget "$WORK/disk.json" mb_per_s)
+DISK_MBS=$(jget "$WORK/disk.json" mb_per_s | awk '{ printf "%.1f", $1 }')
 echo "disk: $DISK_MBS MB/s" >&2
 
 # A port is free when nothing answers on it; three distinct ones are needed.
@@ -57,7 +62,10 @@ start_broker() {
 	HTTP_PORT=$(free_port)
 	RAFT_PORT=$(free_port)
 	BROKERS="127.0.0.1:$KAFKA_PORT"
-	"$GREGOR" serve --data-dir "$data" --kafka-addr "$BROKERS" \
+	# gregor serve reads GREGOR_* variables as broker configs; the
+	# caller's client-side ones (GREGOR_BROKERS, ...) are not for it.
+	env $(env | sed -n 's/^\(GREGOR_[A-Za-z0-9_]*\)=.*/-u \1/p') \
+		"$GREGOR" serve --data-dir "$data" --kafka-addr "$BROKERS" \
 		--http-addr "127.0.0.1:$HTTP_PORT" --raft-addr "127.0.0.1:$RAFT_PORT" \
 		>"$WORK/broker-$1.log" 2>&1 &
 	BROKER_PID=$!

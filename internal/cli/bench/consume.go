@@ -122,13 +122,14 @@ func runConsume(cmd *cobra.Command, conn *clikit.Conn, topic string, o consumeOp
 	start := time.Now()
 	var tk *ticker
 	if !o.quiet {
-		var last int64
+		var lastN, lastB int64
 		tk = startTicker(stderr, start, func(elapsed, interval time.Duration) string {
-			n := records.Load()
-			rate := float64(n-last) / interval.Seconds()
-			last = n
-			return fmt.Sprintf("%6.1fs  %9.0f records/s  %7.2f MB/s (cumulative)  read %d of %d",
-				elapsed.Seconds(), rate, float64(bytes.Load())/1e6/elapsed.Seconds(), n, want)
+			n, b := records.Load(), bytes.Load()
+			secs := interval.Seconds()
+			line := fmt.Sprintf("%6.1fs  %9.0f records/s  %7.2f MB/s  read %d of %d",
+				elapsed.Seconds(), float64(n-lastN)/secs, float64(b-lastB)/1e6/secs, n, want)
+			lastN, lastB = n, b
+			return line
 		})
 	}
 	var runErr error
