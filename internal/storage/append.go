@@ -64,7 +64,7 @@ func (l *Log) Append(records []byte, leaderEpoch int32, logAppendTime int64) (Ap
 		staged[pid] = updateProducer(e, b)
 	}
 	if err := l.assignEpochLocked(leaderEpoch, info.FirstOffset); err != nil {
-		return AppendInfo{}, fmt.Errorf("append to %s: %v: %w", l, err, ErrStorage)
+		return AppendInfo{}, fmt.Errorf("append to %s: %w: %w", l, err, ErrStorage)
 	}
 	if err := l.writeLocked(records, batches); err != nil {
 		return AppendInfo{}, err
@@ -99,7 +99,7 @@ func (l *Log) AppendAsFollower(records []byte) error {
 	}
 	for _, b := range batches {
 		if err := l.assignEpochLocked(b.PartitionLeaderEpoch(), b.BaseOffset()); err != nil {
-			return fmt.Errorf("append to %s: %v: %w", l, err, ErrStorage)
+			return fmt.Errorf("append to %s: %w: %w", l, err, ErrStorage)
 		}
 	}
 	if err := l.writeLocked(records, batches); err != nil {
@@ -132,7 +132,7 @@ func splitBatches(records []byte) ([]record.Batch, error) {
 func (l *Log) writeLocked(records []byte, batches []record.Batch) error {
 	last := batches[len(batches)-1].LastOffset()
 	if err := l.maybeRollLocked(int64(len(records)), len(batches), last); err != nil {
-		return fmt.Errorf("roll %s: %v: %w", l, err, ErrStorage)
+		return fmt.Errorf("roll %s: %w: %w", l, err, ErrStorage)
 	}
 	s := l.active()
 	size, next, maxTs, maxTsOffset, sinceIndex := s.size, s.next, s.maxTs, s.maxTsOffset, s.bytesSinceIndex
@@ -156,7 +156,7 @@ func (l *Log) writeLocked(records []byte, batches []record.Batch) error {
 	}
 	if _, err := s.log.WriteAt(records, s.size); err != nil {
 		restore()
-		return fmt.Errorf("write %s segment %d: %v: %w", l, s.base, err, ErrStorage)
+		return fmt.Errorf("write %s segment %d: %w: %w", l, s.base, err, ErrStorage)
 	}
 	var ies []indexEntry
 	pos := s.size
@@ -168,14 +168,14 @@ func (l *Log) writeLocked(records []byte, batches []record.Batch) error {
 		if te != nil {
 			if err := s.tidx.append(*te); err != nil {
 				restore()
-				return fmt.Errorf("index %s segment %d: %v: %w", l, s.base, err, ErrStorage)
+				return fmt.Errorf("index %s segment %d: %w: %w", l, s.base, err, ErrStorage)
 			}
 		}
 		pos += int64(b.Length())
 	}
 	if err := s.idx.append(ies); err != nil {
 		restore()
-		return fmt.Errorf("index %s segment %d: %v: %w", l, s.base, err, ErrStorage)
+		return fmt.Errorf("index %s segment %d: %w: %w", l, s.base, err, ErrStorage)
 	}
 	s.size = pos
 	l.next = s.next

@@ -92,7 +92,7 @@ func (l *Log) flush() error {
 		}
 		active.needSync = active.needSync || activeDirty
 		l.dirDirty = l.dirDirty || dirDirty
-		return fmt.Errorf("flush %s: %v: %w", l, err, ErrStorage)
+		return fmt.Errorf("flush %s: %w: %w", l, err, ErrStorage)
 	}
 	if gen == l.truncGen && target > l.flushed.Load() {
 		l.flushed.Store(target)

@@ -260,6 +260,7 @@ func (l *Log) recoverSegments(p loadParams) error {
 			return err
 		}
 		recovered = append(recovered, s)
+		l.m.recoveredBytes.Add(s.size + cut)
 		s.rollMs = l.nowMs()
 		if s.size > 0 {
 			if hdr, err := s.readHeader(0, s.size); err == nil && hdr.MaxTimestamp() > 0 {
@@ -298,26 +299,15 @@ func (l *Log) recoverSegments(p loadParams) error {
 			continue
 		}
 		if err := s.syncAll(); err != nil {
-			return fmt.Errorf("sync recovered segment: %v: %w", err, ErrStorage)
+			return fmt.Errorf("sync recovered segment: %w: %w", err, ErrStorage)
 		}
 	}
 	if len(recovered) > 0 {
-		l.m.recoveredBytes.Add(sumSizes(recovered))
 		if err := l.fs.SyncDir(l.dir); err != nil {
-			return fmt.Errorf("sync dir: %v: %w", err, ErrStorage)
+			return fmt.Errorf("sync dir: %w: %w", err, ErrStorage)
 		}
 	}
 	return nil
-}
-
-func sumSizes(segs []*segment) int64 {
-	var n int64
-	for _, s := range segs {
-		if !s.deleted.Load() {
-			n += s.size
-		}
-	}
-	return n
 }
 
 func (l *Log) closeSegments() {

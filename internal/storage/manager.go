@@ -202,7 +202,7 @@ func (m *Manager) Open(topic string, partition int32, topicID [16]byte, cfg LogC
 		if l.topicID == zero && topicID != zero {
 			if err := writeFileAtomic(m.fs, filepath.Join(l.dir, partitionMetadataFile), encodePartitionMetadata(topicID)); err != nil {
 				l.mu.Unlock()
-				return nil, fmt.Errorf("open %s: %v: %w", tp.dirName(), err, ErrStorage)
+				return nil, fmt.Errorf("open %s: %w: %w", tp.dirName(), err, ErrStorage)
 			}
 			l.topicID = topicID
 		} else if topicID != zero && l.topicID != topicID {
@@ -215,7 +215,7 @@ func (m *Manager) Open(topic string, partition int32, topicID [16]byte, cfg LogC
 	}
 	dir := filepath.Join(m.opts.Dir, tp.dirName())
 	if err := mkdirPartition(m.fs, dir, topicID); err != nil {
-		return nil, fmt.Errorf("open %s: %v: %w", tp.dirName(), err, ErrStorage)
+		return nil, fmt.Errorf("open %s: %w: %w", tp.dirName(), err, ErrStorage)
 	}
 	l, err := loadLog(m, dir, tp, cfg.sanitized(), loadParams{clean: true, recoveryPoint: -1})
 	if err != nil {
@@ -263,13 +263,13 @@ func (m *Manager) Delete(topic string, partition int32) error {
 	_, _ = rand.Read(suffix[:])
 	gone := l.dir + "." + hex.EncodeToString(suffix[:]) + deleteSuffix
 	if err := m.fs.Rename(l.dir, gone); err != nil {
-		return fmt.Errorf("delete %s: %v: %w", tp.dirName(), err, ErrStorage)
+		return fmt.Errorf("delete %s: %w: %w", tp.dirName(), err, ErrStorage)
 	}
 	if err := m.fs.SyncDir(m.opts.Dir); err != nil {
-		return fmt.Errorf("delete %s: %v: %w", tp.dirName(), err, ErrStorage)
+		return fmt.Errorf("delete %s: %w: %w", tp.dirName(), err, ErrStorage)
 	}
 	if err := removeDir(m.fs, gone); err != nil {
-		return fmt.Errorf("delete %s: %v: %w", tp.dirName(), err, ErrStorage)
+		return fmt.Errorf("delete %s: %w: %w", tp.dirName(), err, ErrStorage)
 	}
 	return nil
 }

@@ -40,7 +40,7 @@ func (l *Log) Read(fetchOffset int64, maxBytes int32, maxOffset int64, minOneBat
 		p, h, ok, err := s.find(fetchOffset, s.size)
 		if err != nil {
 			l.mu.RUnlock()
-			return nil, fmt.Errorf("read %s at %d: %v: %w", l, fetchOffset, err, ErrStorage)
+			return nil, fmt.Errorf("read %s at %d: %w: %w", l, fetchOffset, err, ErrStorage)
 		}
 		if ok {
 			seg, pos, limit, hdr = s, p, s.size, h
@@ -64,7 +64,7 @@ func (l *Log) Read(fetchOffset int64, maxBytes int32, maxOffset int64, minOneBat
 		if seg.deleted.Load() {
 			return nil, fmt.Errorf("read %s at %d: segment deleted: %w", l, fetchOffset, ErrOffsetOutOfRange)
 		}
-		return nil, fmt.Errorf("read %s at %d: %v: %w", l, fetchOffset, err, ErrStorage)
+		return nil, fmt.Errorf("read %s at %d: %w: %w", l, fetchOffset, err, ErrStorage)
 	}
 	// Keep only whole batches below maxOffset.
 	var end int
@@ -109,13 +109,13 @@ func (l *Log) OffsetForTimestamp(ts int64) (offset, timestamp int64, leaderEpoch
 		}
 		start := max(s.base, l.logStart)
 		if rel, ok, err := s.tidx.lookup(ts); err != nil {
-			return 0, 0, 0, false, fmt.Errorf("time index %s: %v: %w", l, err, ErrStorage)
+			return 0, 0, 0, false, fmt.Errorf("time index %s: %w: %w", l, err, ErrStorage)
 		} else if ok {
 			start = max(start, s.base+int64(rel))
 		}
 		pos, _, ok, err := s.find(start, s.size)
 		if err != nil {
-			return 0, 0, 0, false, fmt.Errorf("offset for time %s: %v: %w", l, err, ErrStorage)
+			return 0, 0, 0, false, fmt.Errorf("offset for time %s: %w: %w", l, err, ErrStorage)
 		}
 		if !ok {
 			continue
@@ -147,7 +147,7 @@ func (l *Log) OffsetForTimestamp(ts int64) (offset, timestamp int64, leaderEpoch
 			return nil
 		})
 		if err != nil && err != errStop {
-			return 0, 0, 0, false, fmt.Errorf("offset for time %s: %v: %w", l, err, ErrStorage)
+			return 0, 0, 0, false, fmt.Errorf("offset for time %s: %w: %w", l, err, ErrStorage)
 		}
 		if res.ok {
 			return res.off, res.ts, res.epoch, true, nil

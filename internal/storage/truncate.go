@@ -34,7 +34,7 @@ func (l *Log) truncateLocked(offset int64) error {
 		s, err := createSegment(l.fs, l.dir, max(offset, 0), l.nowMs())
 		if err != nil {
 			l.segs = nil
-			return fmt.Errorf("truncate %s: %v: %w", l, err, ErrStorage)
+			return fmt.Errorf("truncate %s: %w: %w", l, err, ErrStorage)
 		}
 		l.segs = []*segment{s}
 		l.logStart = s.base
@@ -47,16 +47,16 @@ func (l *Log) truncateLocked(offset int64) error {
 		s := l.segs[i]
 		pos, _, ok, err := s.find(offset, s.size)
 		if err != nil {
-			return fmt.Errorf("truncate %s: %v: %w", l, err, ErrStorage)
+			return fmt.Errorf("truncate %s: %w: %w", l, err, ErrStorage)
 		}
 		if !ok {
 			pos = s.size
 		}
 		if err := s.log.Truncate(pos); err != nil {
-			return fmt.Errorf("truncate %s: %v: %w", l, err, ErrStorage)
+			return fmt.Errorf("truncate %s: %w: %w", l, err, ErrStorage)
 		}
 		if _, err := s.rebuild(l.cfg, false, true); err != nil {
-			return fmt.Errorf("truncate %s: %v: %w", l, err, ErrStorage)
+			return fmt.Errorf("truncate %s: %w: %w", l, err, ErrStorage)
 		}
 		s.needSync = true
 	}
@@ -67,10 +67,10 @@ func (l *Log) truncateLocked(offset int64) error {
 	}
 	l.dirDirty = true
 	if err := l.truncateEpochsFromEndLocked(l.next); err != nil {
-		return fmt.Errorf("truncate %s epochs: %v: %w", l, err, ErrStorage)
+		return fmt.Errorf("truncate %s epochs: %w: %w", l, err, ErrStorage)
 	}
 	if err := l.rebuildProducersLocked(); err != nil {
-		return fmt.Errorf("truncate %s: %v: %w", l, err, ErrStorage)
+		return fmt.Errorf("truncate %s: %w: %w", l, err, ErrStorage)
 	}
 	return nil
 }
@@ -102,7 +102,7 @@ func (l *Log) DeleteRecordsBefore(offset int64) (newLogStart int64, err error) {
 	}
 	// The new start must survive a restart before it is acknowledged.
 	if err := l.m.writeCheckpoints(); err != nil {
-		return start, fmt.Errorf("delete records %s: %v: %w", l, err, ErrStorage)
+		return start, fmt.Errorf("delete records %s: %w: %w", l, err, ErrStorage)
 	}
 	return start, nil
 }
@@ -119,7 +119,7 @@ func (l *Log) dropBelowStartLocked() error {
 		l.segs = append([]*segment(nil), l.segs[n:]...)
 	}
 	if err := l.truncateEpochsFromStartLocked(l.logStart); err != nil {
-		return fmt.Errorf("trim epochs %s: %v: %w", l, err, ErrStorage)
+		return fmt.Errorf("trim epochs %s: %w: %w", l, err, ErrStorage)
 	}
 	return nil
 }
@@ -150,7 +150,7 @@ func (l *Log) applyRetention() (deleted int, err error) {
 		}
 		if n == len(l.segs) {
 			if err := l.rollLocked(now); err != nil {
-				return 0, fmt.Errorf("roll %s for retention: %v: %w", l, err, ErrStorage)
+				return 0, fmt.Errorf("roll %s for retention: %w: %w", l, err, ErrStorage)
 			}
 		}
 	}
