@@ -28,6 +28,7 @@ type produceOpts struct {
 	producers   int
 	partitions  int32
 	replication int16
+	throughput  float64
 	asJSON      bool
 	quiet       bool
 }
@@ -41,6 +42,10 @@ func newProduce(conn *clikit.Conn) *cobra.Command {
 whichever ends first) from --producers concurrent clients, then print
 records/s, MB/s and the latency from the produce call to the broker's
 acknowledgement (p50, p99, p99.9, max).
+
+Without --throughput the producers send as fast as the client accepts
+records, so latency includes time queued in the client's buffer; cap the
+rate with --throughput to see latency at a given load.
 
 The topic is created with --partitions and --replication-factor when it
 does not exist. Values are random printable bytes, generated once per
@@ -65,6 +70,7 @@ batches over the partitions.`,
 	f.IntVar(&o.producers, "producers", 1, "concurrent producer clients")
 	f.Int32Var(&o.partitions, "partitions", -1, "partitions when the topic is created (-1: broker default)")
 	f.Int16Var(&o.replication, "replication-factor", -1, "replication factor when the topic is created (-1: broker default)")
+	f.Float64Var(&o.throughput, "throughput", 0, "cap on records/s over all producers (0: as fast as possible)")
 	f.BoolVar(&o.asJSON, "json", false, "print the summary as JSON")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress lines")
 	return cmd
@@ -166,10 +172,14 @@ func runProduce(cmd *cobra.Command, conn *clikit.Conn, topic string, o produceOp
 				quota++
 			}
 		}
+		var every time.Duration // pause between records of one producer
+		if o.throughput > 0 {
+			every = time.Duration(float64(time.Second) * float64(o.producers) / o.throughput)
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			produceLoop(ctx, cl, quota, payload(o.recordSize), &st, &hist)
+			produceLoop(ctx, cl, quota, every, payload(o.recordSize), &st, &hist)
 		}()
 	}
 	wg.Wait()
@@ -190,12 +200,27 @@ func runProduce(cmd *cobra.Command, conn *clikit.Conn, topic string, o produceOp
 	return nil
 }
 
-// produceLoop sends quota records (or until ctx ends when quota < 0) and
-// waits for all of them to be acknowledged.
-func produceLoop(ctx context.Context, cl *kgo.Client, quota int64, value []byte, st *produceStats, hist *histogram) {
+// produceLoop sends quota records (or until ctx ends when quota < 0), at
+// most one per every when every > 0, and waits for all of them to be
+// acknowledged.
+func produceLoop(ctx context.Context, cl *kgo.Client, quota int64, every time.Duration, value []byte, st *produceStats, hist *histogram) {
+	begin := time.Now()
 	for n := int64(0); quota < 0 || n < quota; n++ {
 		if ctx.Err() != nil {
 			break
+		}
+		if every > 0 {
+			// Pace against the schedule, not the previous send, so a slow
+			// moment is caught up instead of lowering the rate.
+			if wait := time.Until(begin.Add(time.Duration(n) * every)); wait > 0 {
+				select {
+				case <-time.After(wait):
+				case <-ctx.Done():
+				}
+				if ctx.Err() != nil {
+					break
+				}
+			}
 		}
 		sent := time.Now()
 		// Background, not ctx: a record that is already being buffered
