@@ -30,14 +30,17 @@ func TestFranzGo(t *testing.T) {
 		batch := w.run(codec)
 		cl := openKgo(t, b, kgo.ProducerBatchCompression(kgoCodecs[codec]), kgo.DefaultProduceTopic(topic))
 		krs := make([]*kgo.Record, len(batch))
+		index := make(map[*kgo.Record]int, len(batch))
 		for i, r := range batch {
 			krs[i] = toKgo(topic, r)
+			index[krs[i]] = i
 		}
-		results := cl.ProduceSync(ctxT(t), krs...)
-		for i, res := range results {
+		// Results come in completion order, not input order.
+		for _, res := range cl.ProduceSync(ctxT(t), krs...) {
 			if res.Err != nil {
-				t.Fatalf("produce %s record %d: %v", codec, i, res.Err)
+				t.Fatalf("produce %s: %v", codec, res.Err)
 			}
+			i := index[res.Record]
 			batch[i].Partition, batch[i].Offset = res.Record.Partition, res.Record.Offset
 		}
 		cl.Close()
