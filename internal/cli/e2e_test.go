@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"go.uber.org/goleak"
 
 	"github.com/gregor-stream/gregor/internal/cli"
 	"github.com/gregor-stream/gregor/tests/testbroker"
@@ -75,6 +76,8 @@ func rowFields(out, first string) []string {
 }
 
 func TestCLI(t *testing.T) {
+	// Every client a command builds must be closed when it returns.
+	defer goleak.VerifyNone(t)
 	b := testbroker.Start(t)
 	addr, node := b.Addr, fmt.Sprint(b.NodeID)
 
@@ -441,6 +444,11 @@ func testErrors(t *testing.T, addr string) {
 	mustFail(t, addr, "UNKNOWN_TOPIC_OR_PARTITION", "consume", "no-such-topic")
 	mustFail(t, addr, "UNKNOWN_TOPIC_OR_PARTITION", "topic", "describe", "no-such-topic")
 	mustFail(t, addr, "unknown compression", "produce", "x", "-z", "brotli")
+	r := gregor(t, addr, "lost\n", "produce", "no-such-topic")
+	if r.err == nil || !strings.Contains(r.err.Error(), "1 of 1 records not acknowledged") ||
+		!strings.Contains(r.err.Error(), "UNKNOWN_TOPIC_OR_PARTITION") {
+		t.Errorf("produce to a missing topic: %v", r.err)
+	}
 	mustFail(t, addr, "--from", "consume", "x", "--from", "yesterday")
 	mustRun(t, addr, "", "topic", "create", "one-part", "-p", "1")
 	mustFail(t, addr, "no partition 7", "consume", "one-part", "-p", "7")
