@@ -12,9 +12,11 @@ import (
 // GREGOR_NUM_PARTITIONS sets num.partitions, GREGOR_DATA_DIR sets log.dirs.
 const EnvPrefix = "GREGOR_"
 
-// envIgnored are GREGOR_ variables that are not configs (the config file
-// path is read by the command, not here).
-var envIgnored = map[string]bool{"GREGOR_CONFIG": true}
+// envIgnored are GREGOR_ variables the gregor binary reads that are not
+// broker configs: the config file path (read by serve itself) and the
+// client commands' bootstrap servers, which an operator may well have set
+// in the shell that starts the broker.
+var envIgnored = map[string]bool{"GREGOR_CONFIG": true, "GREGOR_BROKERS": true}
 
 // Broker is the node's static configuration: defaults, overridden by the
 // config file, then GREGOR_* environment variables, then --set flags. It is

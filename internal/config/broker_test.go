@@ -51,6 +51,7 @@ auto.create.topics.enable=false
 		"GREGOR_MESSAGE_MAX_BYTES=3000000",
 		"GREGOR_DATA_DIR=/data/from-env",
 		"GREGOR_CONFIG=/ignored",
+		"GREGOR_BROKERS=127.0.0.1:9092",
 	}
 	sets := map[string]string{"num.partitions": "4", "rack": "r1"}
 	b, err := LoadBroker(file, env, sets)

@@ -23,7 +23,9 @@ func Markdown() string {
 		}
 		fmt.Fprintf(&b, "`--%s` = `%s`", f, flagNames[f])
 	}
-	b.WriteString(".\nAn unknown name or a bad value stops the node with an error.\n\n")
+	b.WriteString(".\nAn unknown name or a bad value stops the node with an error; of the `GREGOR_*`\n")
+	b.WriteString("variables, only `GREGOR_CONFIG` (the config file) and `GREGOR_BROKERS` (used by the\n")
+	b.WriteString("client commands) are not configs and are skipped.\n\n")
 	b.WriteString("Topic configs are set per topic (CreateTopics, AlterConfigs, `kafka-configs.sh`);\n")
 	b.WriteString("a topic without an override takes its broker synonym's dynamic value, else the\n")
 	b.WriteString("node's static value, else the default.\n\n")

@@ -172,3 +172,20 @@ func TestCreateTopicsAndRestart(t *testing.T) {
 		t.Error("broker registration lost")
 	}
 }
+
+func TestRestartOnAnotherRaftAddr(t *testing.T) {
+	n := newNode(t)
+	ctx := context.Background()
+	if r := n.CreateTopics(ctx, []CreateTopic{{Name: "moved", NumPartitions: 1, ReplicationFactor: 1}}, false); r[0].Err != nil {
+		t.Fatal(r[0].Err)
+	}
+	n.Close()
+	m := startNode(t, n.dir, freeAddr(t), nil)
+	defer m.Close()
+	if m.Image().Topic("moved") == nil {
+		t.Fatal("topic lost")
+	}
+	if r := m.CreateTopics(ctx, []CreateTopic{{Name: "again", NumPartitions: 1, ReplicationFactor: 1}}, false); r[0].Err != nil {
+		t.Fatal(r[0].Err)
+	}
+}

@@ -69,6 +69,15 @@ func Open(cfg Config, fsm raft.FSM) (*Quorum, error) {
 	voters := cfg.Voters
 	advertise := cfg.AdvertiseAddr
 	if advertise == "" {
+		// A voter is reached at its address in the voter list, which also
+		// makes a wildcard bind address (0.0.0.0:9093) usable.
+		for _, v := range voters {
+			if v.ID == cfg.NodeID {
+				advertise = v.Addr
+			}
+		}
+	}
+	if advertise == "" {
 		advertise = cfg.BindAddr
 	}
 	if len(voters) == 0 {
@@ -114,8 +123,8 @@ func Open(cfg Config, fsm raft.FSM) (*Quorum, error) {
 		return nil, fmt.Errorf("open snapshot store: %w", err)
 	}
 	var adv net.Addr
-	if cfg.AdvertiseAddr != "" {
-		if adv, err = net.ResolveTCPAddr("tcp", cfg.AdvertiseAddr); err != nil {
+	if advertise != cfg.BindAddr {
+		if adv, err = net.ResolveTCPAddr("tcp", advertise); err != nil {
 			logs.Close()
 			return nil, fmt.Errorf("resolve raft advertise address: %w", err)
 		}
