@@ -12,6 +12,7 @@ import (
 // term and index are the raft entry's.
 func applyBatch(img *Image, recs []record, index, term uint64) (*Image, error) {
 	n := img.clone()
+	n.Changes = Changes{Topics: map[string]bool{}}
 	a := &applier{Image: n, owned: map[*Topic]bool{}}
 	for i, r := range recs {
 		if err := a.apply(r, term); err != nil {
@@ -38,10 +39,13 @@ func (n *applier) apply(r record, term uint64) error {
 			return fmt.Errorf("cluster id already %s", n.ClusterID)
 		}
 		n.ClusterID = r.ClusterID
+		n.Changes.Cluster = true
 	case controllerRecord:
 		n.ControllerID, n.ControllerEpoch = r.ID, term
+		n.Changes.Cluster = true
 	case brokerRecord:
 		n.Brokers[r.ID] = Broker{ID: r.ID, Host: r.Host, Port: r.Port, Rack: r.Rack, Fenced: r.Fenced, Incarnation: r.Incarnation}
+		n.Changes.Brokers = true
 	case fenceRecord:
 		b, ok := n.Brokers[r.ID]
 		if !ok {
@@ -49,6 +53,7 @@ func (n *applier) apply(r record, term uint64) error {
 		}
 		b.Fenced = r.Fenced
 		n.Brokers[r.ID] = b
+		n.Changes.Brokers = true
 	case topicRecord:
 		if r.ID == ([16]byte{}) {
 			return fmt.Errorf("%w: zero topic id", ErrCorruptRecord)
@@ -65,6 +70,7 @@ func (n *applier) apply(r record, term uint64) error {
 		t := &Topic{Name: r.Name, ID: r.ID}
 		n.Topics[r.Name], n.TopicsByID[r.ID] = t, t
 		n.owned[t] = true
+		n.Changes.Topics[r.Name] = true
 	case partitionRecord:
 		t := n.TopicsByID[r.TopicID]
 		if t == nil {
@@ -113,6 +119,7 @@ func (n *applier) apply(r record, term uint64) error {
 		delete(n.TopicsByID, r.ID)
 		delete(n.Topics, t.Name)
 		delete(n.TopicConfigs, t.Name)
+		n.Changes.Topics[t.Name] = true
 	case configRecord:
 		var m map[string]map[string]string
 		switch r.ResourceType {
@@ -121,6 +128,7 @@ func (n *applier) apply(r record, term uint64) error {
 				return fmt.Errorf("%w: %s", ErrUnknownTopic, r.Name)
 			}
 			m = n.TopicConfigs
+			n.Changes.Topics[r.Name] = true
 		case ResourceBroker:
 			if r.Name != "" {
 				if _, err := strconv.ParseInt(r.Name, 10, 32); err != nil {
@@ -128,6 +136,7 @@ func (n *applier) apply(r record, term uint64) error {
 				}
 			}
 			m = n.BrokerConfigs
+			n.Changes.BrokerConfigs = true
 		default:
 			return fmt.Errorf("%w: resource type %d", ErrInvalidRequest, r.ResourceType)
 		}
@@ -150,6 +159,7 @@ func (n *applier) apply(r record, term uint64) error {
 			return fmt.Errorf("%w: producer id block %d+%d, next is %d", ErrInvalidRequest, r.First, r.Count, n.NextProducerID)
 		}
 		n.NextProducerID = r.First + r.Count
+		n.Changes.ProducerIDs = true
 	default:
 		return fmt.Errorf("%w: type %T", ErrCorruptRecord, r)
 	}
@@ -159,6 +169,7 @@ func (n *applier) apply(r record, term uint64) error {
 // replaceTopic puts a private copy of t in n's maps, so the published t is
 // not changed, and returns it. A topic is copied once per batch.
 func (n *applier) replaceTopic(t *Topic) *Topic {
+	n.Changes.Topics[t.Name] = true
 	if n.owned[t] {
 		return t
 	}

@@ -196,6 +196,7 @@ func decodeSnapshot(data []byte) (*Image, error) {
 		return nil, fmt.Errorf("%w: snapshot version %d", ErrCorruptRecord, s.Version)
 	}
 	img := emptyImage()
+	img.Changes.All = true
 	img.Offset, img.Epoch, img.ClusterID = s.Offset, s.Epoch, s.ClusterID
 	img.ControllerID, img.ControllerEpoch, img.NextProducerID = s.ControllerID, s.ControllerEpoch, s.NextProducerID
 	for _, b := range s.Brokers {

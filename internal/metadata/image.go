@@ -31,6 +31,31 @@ type Image struct {
 	BrokerConfigs map[string]map[string]string
 	// NextProducerID is the first producer id not yet handed out.
 	NextProducerID int64
+
+	// Changes says what differs from the image published just before this
+	// one, so a subscriber need not compare everything.
+	Changes Changes
+}
+
+// Changes lists what one published image changed relative to the one
+// before it. Subscribers see consecutive images, so it is exact for them.
+type Changes struct {
+	// All is set when the image replaced the previous one wholesale (a
+	// snapshot was restored): compare everything.
+	All bool
+	// Topics holds the names of topics created, deleted, or changed in
+	// their partitions or config overrides.
+	Topics        map[string]bool
+	Brokers       bool // registrations or fencing
+	BrokerConfigs bool // dynamic broker configs: may change every topic's effective config
+	Cluster       bool // cluster id or controller
+	ProducerIDs   bool
+}
+
+// TopicChanged reports whether the image changed topic name (or may have,
+// when Changes.All or the dynamic broker configs changed).
+func (img *Image) TopicChanged(name string) bool {
+	return img.Changes.All || img.Changes.BrokerConfigs || img.Changes.Topics[name]
 }
 
 // Topic is a topic and its partitions, indexed by partition number.

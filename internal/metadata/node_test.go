@@ -101,13 +101,19 @@ func TestStartBootstrapsCluster(t *testing.T) {
 func TestCreateTopicsAndRestart(t *testing.T) {
 	n := newNode(t)
 	ctx := context.Background()
-	var seen []string
-	notified := make(chan struct{}, 16)
+	notified := make(chan string, 16)
 	cancel := n.Subscribe(func(prev, next *Image) {
 		for name := range next.Topics {
 			if prev.Topics[name] == nil {
-				seen = append(seen, name)
-				notified <- struct{}{}
+				if !next.TopicChanged(name) {
+					t.Errorf("new topic %s not in Changes %+v", name, next.Changes)
+				}
+				notified <- name
+			}
+		}
+		for name := range prev.Topics {
+			if next.Topics[name] != prev.Topics[name] && !next.TopicChanged(name) {
+				t.Errorf("changed topic %s not in Changes", name)
 			}
 		}
 	})

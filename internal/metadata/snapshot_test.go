@@ -48,6 +48,10 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !back.Changes.All {
+		t.Error("a restored image does not say everything changed")
+	}
+	img.Changes, back.Changes = Changes{}, Changes{}
 	if !reflect.DeepEqual(img, back) {
 		t.Errorf("round trip differs:\n%+v\n%+v", img, back)
 	}
@@ -73,6 +77,9 @@ func TestApplyLeavesPreviousImageAlone(t *testing.T) {
 	after, _ := encodeSnapshot(img)
 	if string(before) != string(after) {
 		t.Error("applying a batch changed the image it started from")
+	}
+	if !next.TopicChanged("a") || !next.TopicChanged("b") || next.Changes.Brokers != true || next.Changes.ProducerIDs {
+		t.Errorf("changes %+v", next.Changes)
 	}
 	if len(next.Topic("a").Partitions) != 3 || next.Topic("b") != nil || next.TopicConfigs["a"]["retention.ms"] != "1" || next.Brokers[2].Fenced {
 		t.Errorf("next image wrong: %+v", next)
