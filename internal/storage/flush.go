@@ -73,6 +73,7 @@ func (l *Log) flush() error {
 			}
 		}
 		if !active.deleted.Load() {
+			l.m.fsyncs.Add(1)
 			if err := active.log.Sync(); err != nil {
 				return fmt.Errorf("sync segment %d: %w", active.base, err)
 			}
