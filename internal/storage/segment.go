@@ -291,7 +291,9 @@ func (s *segment) scanChunk(buf []byte, base, fileSize int64, verify bool, expec
 	}
 }
 
-func be32(b []byte) uint32 { return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]) }
+func be32(b []byte) uint32 {
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
 
 // loadTrusted opens a segment that needs no scan (clean shutdown or below
 // the recovery point). Sealed segments read only their index sizes and the
