@@ -27,3 +27,11 @@ var (
 	ErrTimeout                  = errors.New("metadata request timed out")
 	ErrCorruptRecord            = errors.New("corrupt metadata record")
 )
+
+// Errors of AlterPartition (ISR changes requested by partition leaders).
+var (
+	ErrNotLeader            = errors.New("not the partition leader")
+	ErrFencedLeaderEpoch    = errors.New("fenced leader epoch")
+	ErrInvalidUpdateVersion = errors.New("stale partition epoch")
+	ErrIneligibleReplica    = errors.New("ineligible replica")
+)
