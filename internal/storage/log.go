@@ -36,8 +36,12 @@ type Log struct {
 	producers map[int64]*producerEntry
 	epochs    []epochEntry
 	closed    bool
-	dirDirty  bool   // a segment file was created: the directory needs an fsync
-	truncGen  uint64 // bumped by every truncation, so a flush started before one cannot publish a stale offset
+	// configured is false for logs loaded from disk until Open or
+	// SetConfig gives them their topic's settings: retention must not
+	// apply default settings to a topic that keeps data forever.
+	configured bool
+	dirDirty   bool   // a segment file was created: the directory needs an fsync
+	truncGen   uint64 // bumped by every truncation, so a flush started before one cannot publish a stale offset
 
 	policy        atomic.Int32 // cfg.FlushPolicy, read without l.mu on the hot path
 	flushed       atomic.Int64
@@ -78,6 +82,7 @@ func (l *Log) SetConfig(cfg LogConfig) {
 	cfg = cfg.sanitized()
 	l.mu.Lock()
 	l.cfg = cfg
+	l.configured = true
 	l.mu.Unlock()
 	l.policy.Store(int32(cfg.FlushPolicy))
 }

@@ -227,6 +227,7 @@ func (m *Manager) Open(topic string, partition int32, topicID [16]byte, cfg LogC
 		return nil, fmt.Errorf("open %s: %w", tp.dirName(), err)
 	}
 	l.topicID = topicID
+	l.configured = true
 	m.logs[tp] = l
 	m.markDirty(l) // the new directory entries must reach the disk
 	return l, nil

@@ -130,7 +130,7 @@ func (l *Log) dropBelowStartLocked() error {
 func (l *Log) applyRetention() (deleted int, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed {
+	if l.closed || !l.configured {
 		return 0, nil
 	}
 	now := l.nowMs()
