@@ -274,6 +274,8 @@ func (b *broker) buildFetchResponse(req *kmsg.FetchRequest, resp *kmsg.FetchResp
 		p.Partition = it.key.partition
 		p.HighWatermark, p.LastStableOffset, p.LogStartOffset = -1, -1, -1
 		p.PreferredReadReplica = -1
+		// Kafka sends empty (not null) records when there is no data.
+		p.RecordBatches = []byte{}
 		switch {
 		case it.errCode != 0:
 			p.ErrorCode = it.errCode
@@ -289,7 +291,9 @@ func (b *broker) buildFetchResponse(req *kmsg.FetchRequest, resp *kmsg.FetchResp
 			p.HighWatermark = it.result.HighWatermark
 			p.LastStableOffset = it.result.LastStableOffset
 			p.LogStartOffset = it.result.LogStartOffset
-			p.RecordBatches = it.result.Records
+			if len(it.result.Records) > 0 {
+				p.RecordBatches = it.result.Records
+			}
 		}
 		if incremental && it.sp != nil && p.ErrorCode == 0 && len(p.RecordBatches) == 0 &&
 			p.HighWatermark == it.sp.lastHW && p.LastStableOffset == it.sp.lastLSO && p.LogStartOffset == it.sp.lastLogStart {

@@ -57,47 +57,44 @@ func (p *Partition) Append(records []byte, acks int16, done func(storage.AppendI
 		return
 	}
 	end := info.LastOffset + 1
-	p.log.WhenFlushed(p.log.LogEndOffset(), func(error) { p.maybeAdvanceHW() })
-	if acks != AcksAll {
-		done(info, nil)
-		return
-	}
-	p.mu.Lock()
-	if p.hw.Load() >= end {
+	if acks == AcksAll {
+		p.mu.Lock()
+		p.ackWaiters = append(p.ackWaiters, ackWaiter{offset: end, fn: func(err error) { done(info, err) }})
 		p.mu.Unlock()
-		done(info, nil)
-		return
 	}
-	p.ackWaiters = append(p.ackWaiters, ackWaiter{offset: end, fn: func(err error) { done(info, err) }})
-	p.mu.Unlock()
-	// The flush may have completed before the waiter was queued.
 	p.maybeAdvanceHW()
-	p.failIfFlushFailed(end)
-}
-
-// failIfFlushFailed surfaces a flush error to acks=all waiters instead of
-// letting them wait forever for a high watermark that cannot move.
-func (p *Partition) failIfFlushFailed(end int64) {
-	p.log.WhenFlushed(end, func(err error) {
-		if err == nil {
+	// Every append asks for a flush: with the default policy the
+	// group-commit flusher makes it durable soon, whatever the acks.
+	p.log.WhenFlushed(p.log.LogEndOffset(), func(err error) {
+		if err != nil {
+			p.failWaiters(end, err)
 			return
 		}
-		p.mu.Lock()
-		var failed []ackWaiter
-		kept := p.ackWaiters[:0]
-		for _, w := range p.ackWaiters {
-			if w.offset <= end {
-				failed = append(failed, w)
-			} else {
-				kept = append(kept, w)
-			}
-		}
-		p.ackWaiters = kept
-		p.mu.Unlock()
-		for _, w := range failed {
-			w.fn(err)
-		}
+		p.maybeAdvanceHW()
 	})
+	if acks != AcksAll {
+		done(info, nil)
+	}
+}
+
+// failWaiters surfaces a flush error to the acks=all waiters it covers
+// instead of letting them wait for durability that cannot come.
+func (p *Partition) failWaiters(end int64, err error) {
+	p.mu.Lock()
+	var failed []ackWaiter
+	kept := p.ackWaiters[:0]
+	for _, w := range p.ackWaiters {
+		if w.offset <= end {
+			failed = append(failed, w)
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	p.ackWaiters = kept
+	p.mu.Unlock()
+	for _, w := range failed {
+		w.fn(err)
+	}
 }
 
 // prepare validates every batch and applies topic-level recompression.

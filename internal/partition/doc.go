@@ -3,11 +3,11 @@
 // watermark, and the waits that depend on them: acks=all produce requests
 // waiting for the high watermark, and fetch requests waiting for data.
 //
-// The high watermark is the lowest of the leader's durable offset (what the
-// group-commit flusher has fsynced, per the topic's flush policy) and the log
-// end offsets of the in-sync followers. Using the durable offset rather than
-// the log end offset means a consumer never reads a record that a crash of
-// the leader could take back.
+// The high watermark is the lowest log end offset in the ISR, as in Kafka.
+// acks=all completes once the high watermark passes the batch AND the
+// leader's group-commit flusher has made it durable (per the topic's flush
+// policy; followers fsync before they fetch further), so an acknowledged
+// write is on disk on every in-sync replica.
 //
 // Idempotence: sequence and epoch checks run inside storage.Log.Append,
 // under the log's lock, so the check and the append are one atomic step.

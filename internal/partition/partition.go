@@ -111,18 +111,16 @@ func (p *Partition) becomeFollower(leader, epoch int32, replicas, isr []int32) {
 	}
 }
 
-// maybeAdvanceHW recomputes the high watermark and completes the waits it
-// satisfies.
+// maybeAdvanceHW recomputes the high watermark (the lowest log end offset
+// in the ISR, as in Kafka) and completes the acks=all waits that are both
+// replicated and durable on this leader.
 func (p *Partition) maybeAdvanceHW() {
 	p.mu.Lock()
 	if p.leader != p.nodeID {
 		p.mu.Unlock()
 		return
 	}
-	hw := p.log.FlushedOffset()
-	if leo := p.log.LogEndOffset(); hw > leo {
-		hw = leo
-	}
+	hw := p.log.LogEndOffset()
 	for _, r := range p.isr {
 		if r == p.nodeID {
 			continue
@@ -132,23 +130,33 @@ func (p *Partition) maybeAdvanceHW() {
 		}
 	}
 	old := p.hw.Load()
-	if hw <= old {
-		p.mu.Unlock()
-		return
+	advanced := hw > old
+	if advanced {
+		p.hw.Store(hw)
+	} else {
+		hw = old
 	}
-	p.hw.Store(hw)
+	durable := p.log.FlushedOffset()
+	if durable > hw {
+		durable = hw
+	}
 	var done []ackWaiter
-	kept := p.ackWaiters[:0]
-	for _, w := range p.ackWaiters {
-		if w.offset <= hw {
-			done = append(done, w)
-		} else {
-			kept = append(kept, w)
+	if len(p.ackWaiters) > 0 {
+		kept := p.ackWaiters[:0]
+		for _, w := range p.ackWaiters {
+			if w.offset <= durable {
+				done = append(done, w)
+			} else {
+				kept = append(kept, w)
+			}
 		}
+		p.ackWaiters = kept
 	}
-	p.ackWaiters = kept
-	watchers := p.watchers
-	p.watchers = nil
+	var watchers map[*Waiter]struct{}
+	if advanced {
+		watchers = p.watchers
+		p.watchers = nil
+	}
 	p.mu.Unlock()
 	for _, w := range done {
 		w.fn(nil)
