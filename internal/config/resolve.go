@@ -31,6 +31,14 @@ type Value struct {
 // dynamicBroker is keyed by broker config name (log.retention.ms); the
 // caller merges the node-specific entries over the cluster-wide ones.
 func ResolveTopic(topicOverrides map[string]string, broker *Broker, dynamicBroker map[string]string) []Value {
+	return ResolveTopicWith(topicOverrides, broker, dynamicBroker, nil)
+}
+
+// ResolveTopicWith is ResolveTopic with the dynamic broker configs in their
+// two layers, so DescribeConfigs reports Kafka's exact sources: the node's
+// own (DYNAMIC_BROKER_CONFIG) over the cluster-wide defaults
+// (DYNAMIC_DEFAULT_BROKER_CONFIG).
+func ResolveTopicWith(topicOverrides map[string]string, broker *Broker, nodeDynamic, clusterDynamic map[string]string) []Value {
 	if broker == nil {
 		broker = DefaultBroker()
 	}
@@ -42,8 +50,11 @@ func ResolveTopic(topicOverrides map[string]string, broker *Broker, dynamicBroke
 			v.Synonyms = append(v.Synonyms, Synonym{d.Name, ov, SourceDynamicTopic})
 		}
 		if d.BrokerSynonym != "" {
-			if dv, ok := dynamicBroker[d.BrokerSynonym]; ok {
+			if dv, ok := nodeDynamic[d.BrokerSynonym]; ok {
 				v.Synonyms = append(v.Synonyms, Synonym{d.BrokerSynonym, dv, SourceDynamicBroker})
+			}
+			if cv, ok := clusterDynamic[d.BrokerSynonym]; ok {
+				v.Synonyms = append(v.Synonyms, Synonym{d.BrokerSynonym, cv, SourceDynamicDefaultBroker})
 			}
 			if sv, src := broker.Get(d.BrokerSynonym); src == SourceStaticBroker {
 				v.Synonyms = append(v.Synonyms, Synonym{d.BrokerSynonym, sv, SourceStaticBroker})

@@ -74,3 +74,13 @@ func TestResolveBroker(t *testing.T) {
 		t.Errorf("message.max.bytes %+v", v)
 	}
 }
+
+func TestResolveTopicWithLayers(t *testing.T) {
+	vals := ResolveTopicWith(nil, nil, map[string]string{"log.retention.ms": "1"}, map[string]string{"log.retention.ms": "2", "log.segment.bytes": "3000"})
+	if v := find(vals, "retention.ms"); v.Value != "1" || v.Source != SourceDynamicBroker || len(v.Synonyms) != 3 || v.Synonyms[1].Source != SourceDynamicDefaultBroker {
+		t.Errorf("retention.ms %+v", v)
+	}
+	if v := find(vals, "segment.bytes"); v.Value != "3000" || v.Source != SourceDynamicDefaultBroker {
+		t.Errorf("segment.bytes %+v", v)
+	}
+}

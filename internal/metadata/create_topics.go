@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 
 	"github.com/gregor-stream/gregor/internal/config"
 )
@@ -60,7 +61,7 @@ func (n *Node) CreateTopics(ctx context.Context, reqs []CreateTopic, validateOnl
 	var recs []record
 	var created []int
 	live := img.LiveBrokers()
-	dynamic := img.DynamicBrokerConfigs(n.cfg.NodeID)
+	nodeDynamic, clusterDynamic := img.BrokerConfigs[strconv.Itoa(int(n.cfg.NodeID))], img.BrokerConfigs[""]
 	for i, r := range reqs {
 		res := &results[i]
 		if count[r.Name] > 1 {
@@ -72,7 +73,7 @@ func (n *Node) CreateTopics(ctx context.Context, reqs []CreateTopic, validateOnl
 			res.Err = err
 			continue
 		}
-		res.Configs = config.ResolveTopic(r.Configs, n.broker, dynamic)
+		res.Configs = config.ResolveTopicWith(r.Configs, n.broker, nodeDynamic, clusterDynamic)
 		recs = append(recs, topicRecs...)
 		created = append(created, i)
 	}

@@ -153,6 +153,12 @@ func (img *Image) TopicConfig(topic string, node int32, b *config.Broker) config
 	return config.EffectiveTopic(img.TopicConfigs[topic], b, img.DynamicBrokerConfigs(node))
 }
 
+// ResolveTopic returns a topic's configs for DescribeConfigs on node: each
+// value with its Kafka source and synonyms.
+func (img *Image) ResolveTopic(topic string, node int32, b *config.Broker) []config.Value {
+	return config.ResolveTopicWith(img.TopicConfigs[topic], b, img.BrokerConfigs[strconv.Itoa(int(node))], img.BrokerConfigs[""])
+}
+
 // ReplicationFactor is the number of replicas of partition 0.
 func (t *Topic) ReplicationFactor() int16 {
 	if len(t.Partitions) == 0 {

@@ -56,6 +56,8 @@ type Node struct {
 	ctrlMu sync.Mutex
 
 	stop      chan struct{}
+	stopCtx   context.Context // cancelled by Close, for work of the node itself
+	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
@@ -95,12 +97,14 @@ func Start(cfg Config) (*Node, error) {
 	}
 	logger := cfg.Logger.With("component", "metadata")
 	n := &Node{cfg: cfg, broker: b, logger: logger, fsm: newFSM(logger), stop: make(chan struct{})}
+	n.stopCtx, n.cancel = context.WithCancel(context.Background())
 	n.q, err = quorum.Open(quorum.Config{
 		NodeID: cfg.NodeID, Dir: filepath.Join(cfg.DataDir, "metadata"),
 		BindAddr: cfg.RaftAddr, AdvertiseAddr: cfg.AdvertiseRaftAddr,
 		Voters: cfg.Voters, Logger: cfg.Logger,
 	}, n.fsm)
 	if err != nil {
+		n.cancel()
 		n.fsm.close()
 		return nil, err
 	}
@@ -187,7 +191,7 @@ func (n *Node) announce(clusterID string) {
 		recs = append(recs, clusterRecord{ClusterID: clusterID})
 	}
 	recs = append(recs, controllerRecord{ID: n.cfg.NodeID})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(n.stopCtx, 10*time.Second)
 	defer cancel()
 	if _, err := n.propose(ctx, recs); err != nil {
 		n.logger.Warn("announce controller", "err", err)
@@ -242,6 +246,7 @@ func (n *Node) Controller() int32 {
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		close(n.stop)
+		n.cancel()
 		n.wg.Wait()
 		n.closeErr = n.q.Close()
 		n.fsm.close()
