@@ -65,10 +65,7 @@ func TestConfluent(t *testing.T) {
 		sent = append(sent, batch...)
 	}
 
-	ends := endOffsets(t, adm, topic)
-	if n := total(ends); n != int64(len(sent)) {
-		t.Errorf("end offsets sum to %d, produced %d (%v)", n, len(sent), ends)
-	}
+	ends := awaitEndOffsets(t, adm, topic, len(sent))
 	got := consumeConfluent(t, b, topic, ends)
 	checkConsumed(t, sent, got, checkOpts{exactTS: true, partitionCount: partitions})
 	checkStoredBatches(t, b, topic, partitions, codecs)

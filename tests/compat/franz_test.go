@@ -47,10 +47,7 @@ func TestFranzGo(t *testing.T) {
 		sent = append(sent, batch...)
 	}
 
-	ends := endOffsets(t, adm, topic)
-	if got := total(ends); got != int64(len(sent)) {
-		t.Errorf("end offsets sum to %d, produced %d (%v)", got, len(sent), ends)
-	}
+	awaitEndOffsets(t, adm, topic, len(sent))
 	got := consumeKgo(t, b, topic, len(sent))
 	checkConsumed(t, sent, got, checkOpts{exactTS: true, partitionCount: partitions})
 	checkStoredBatches(t, b, topic, partitions, codecs)

@@ -190,7 +190,7 @@ func TestConfluentGroup(t *testing.T) {
 		t.Fatalf("subscribe: %v", err)
 	}
 	seen := map[string]int{}
-	deadline := time.Now().Add(45 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for len(seen) < 60 && time.Now().Before(deadline) {
 		switch ev := c.Poll(100).(type) {
 		case *kafka.Message:

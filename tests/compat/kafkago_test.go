@@ -57,10 +57,7 @@ func TestKafkaGo(t *testing.T) {
 	}
 
 	got := consumeKafkaGo(t, b, topic, partitions, len(sent))
-	ends := endOffsets(t, adm, topic)
-	if n := total(ends); n != int64(len(sent)) {
-		t.Errorf("end offsets sum to %d, produced %d (%v)", n, len(sent), ends)
-	}
+	awaitEndOffsets(t, adm, topic, len(sent))
 	checkConsumed(t, sent, got, checkOpts{exactTS: true, partitionCount: partitions})
 	checkStoredBatches(t, b, topic, partitions, codecs)
 }

@@ -44,10 +44,7 @@ func TestKcat(t *testing.T) {
 	}
 	after := time.Now()
 
-	ends := endOffsets(t, adm, topic)
-	if n := total(ends); n != int64(len(sent)) {
-		t.Errorf("end offsets sum to %d, produced %d (%v)", n, len(sent), ends)
-	}
+	awaitEndOffsets(t, adm, topic, len(sent))
 	out := runKcat(t, kcat, nil, "-C", "-b", b.Addr, "-t", topic, "-o", "beginning", "-e", "-q",
 		"-f", `%p\t%o\t%T\t%k\t%h\t%s\n`)
 	got := parseKcat(t, out)

@@ -73,6 +73,25 @@ func endOffsets(t *testing.T, adm *kadm.Client, topic string) map[int32]int64 {
 	return out
 }
 
+// awaitEndOffsets polls the end offsets until they sum to want (or 15 s
+// pass) and returns the last answer. Acks before the high watermark moves
+// are legal (acks=0 and 1 on any broker; acks=1 with followers), but the
+// records must become visible.
+func awaitEndOffsets(t *testing.T, adm *kadm.Client, topic string, want int) map[int32]int64 {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		ends := endOffsets(t, adm, topic)
+		if total(ends) == int64(want) || time.Now().After(deadline) {
+			if n := total(ends); n != int64(want) {
+				t.Errorf("end offsets of %s sum to %d, produced %d (%v)", topic, n, want, ends)
+			}
+			return ends
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 func total(ends map[int32]int64) int64 {
 	var n int64
 	for _, e := range ends {
