@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"net"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -216,11 +215,9 @@ func FlagConfigName(flag string) (string, bool) {
 var brokerIndex = indexDefs(brokerDefs)
 
 // BrokerDefs returns every broker config, sorted by name. The slice is a copy.
-func BrokerDefs() []Def {
-	out := append([]Def(nil), brokerDefs...)
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
+func BrokerDefs() []Def { return append([]Def(nil), sortedBrokerDefs...) }
+
+var sortedBrokerDefs = sortDefs(brokerDefs)
 
 // LookupBroker returns the broker config with this name or alias.
 func LookupBroker(name string) (Def, bool) {

@@ -40,9 +40,9 @@ func ResolveTopic(topicOverrides map[string]string, broker *Broker, dynamicBroke
 // (DYNAMIC_DEFAULT_BROKER_CONFIG).
 func ResolveTopicWith(topicOverrides map[string]string, broker *Broker, nodeDynamic, clusterDynamic map[string]string) []Value {
 	if broker == nil {
-		broker = DefaultBroker()
+		broker = defaultBroker
 	}
-	defs := TopicDefs()
+	defs := sortedTopicDefs
 	out := make([]Value, 0, len(defs))
 	for _, d := range defs {
 		v := Value{Name: d.Name, Def: d}
@@ -79,9 +79,9 @@ func defaultName(d Def) string {
 // cluster-wide dynamic default, else the static config, else the default.
 func ResolveBroker(broker *Broker, nodeDynamic, clusterDynamic map[string]string) []Value {
 	if broker == nil {
-		broker = DefaultBroker()
+		broker = defaultBroker
 	}
-	defs := BrokerDefs()
+	defs := sortedBrokerDefs
 	out := make([]Value, 0, len(defs))
 	for _, d := range defs {
 		v := Value{Name: d.Name, Def: d}
@@ -101,6 +101,8 @@ func ResolveBroker(broker *Broker, nodeDynamic, clusterDynamic map[string]string
 	}
 	return out
 }
+
+var defaultBroker = DefaultBroker()
 
 // ValidateTopicConfigs checks topic overrides: every name must be a topic
 // config and every value valid. Errors wrap ErrInvalidConfig.
@@ -173,12 +175,24 @@ type TopicConfig struct {
 // EffectiveTopic is ResolveTopic, typed. A value that does not parse (which
 // validation on every write path prevents) falls back to the default.
 func EffectiveTopic(topicOverrides map[string]string, broker *Broker, dynamicBroker map[string]string) TopicConfig {
-	vals := map[string]string{}
-	for _, v := range ResolveTopic(topicOverrides, broker, dynamicBroker) {
-		if v.Def.Check(v.Value) != nil {
-			v.Value = v.Def.Default
+	if broker == nil {
+		broker = defaultBroker
+	}
+	// The same precedence as ResolveTopic, without building synonyms: this
+	// runs for every topic on every metadata change.
+	vals := make(map[string]string, len(topicDefs))
+	for _, d := range topicDefs {
+		v, ok := topicOverrides[d.Name]
+		if !ok && d.BrokerSynonym != "" {
+			if v, ok = dynamicBroker[d.BrokerSynonym]; !ok {
+				v, _ = broker.Get(d.BrokerSynonym)
+				ok = true
+			}
 		}
-		vals[v.Name] = strings.TrimSpace(v.Value)
+		if !ok || d.Check(v) != nil {
+			v = d.Default
+		}
+		vals[d.Name] = strings.TrimSpace(v)
 	}
 	i64 := func(n string) int64 { x, _ := strconv.ParseInt(vals[n], 10, 64); return x }
 	b := func(n string) bool { x, _ := parseBool(vals[n]); return x }

@@ -84,3 +84,12 @@ func TestResolveTopicWithLayers(t *testing.T) {
 		t.Errorf("segment.bytes %+v", v)
 	}
 }
+
+func BenchmarkEffectiveTopic(b *testing.B) {
+	br := DefaultBroker()
+	over := map[string]string{"retention.ms": "1000", "cleanup.policy": "compact"}
+	dyn := map[string]string{"log.segment.bytes": "100000"}
+	for b.Loop() {
+		EffectiveTopic(over, br, dyn)
+	}
+}

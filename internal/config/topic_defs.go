@@ -106,12 +106,18 @@ func indexDefs(defs []Def) map[string]int {
 	return m
 }
 
-// TopicDefs returns every topic config, sorted by name. The slice is a copy.
-func TopicDefs() []Def {
-	out := append([]Def(nil), topicDefs...)
+// sortedTopicDefs is topicDefs by name, computed once: resolution runs for
+// every topic on every metadata change.
+var sortedTopicDefs = sortDefs(topicDefs)
+
+func sortDefs(defs []Def) []Def {
+	out := append([]Def(nil), defs...)
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
+
+// TopicDefs returns every topic config, sorted by name. The slice is a copy.
+func TopicDefs() []Def { return append([]Def(nil), sortedTopicDefs...) }
 
 // LookupTopic returns the topic config with this name.
 func LookupTopic(name string) (Def, bool) {
