@@ -102,10 +102,11 @@ func TestFranzGoGroup(t *testing.T) {
 	var mu sync.Mutex
 	second := map[string]int{}
 	perMember := make([]int, 2)
+	reached := make(chan struct{})
+	var reachedOnce sync.Once
 	var wg sync.WaitGroup
-	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	total := 0
 	members := make([]*kgo.Client, 2)
 	for i := range members {
 		members[i] = newKgo(t, b, kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic),
@@ -119,14 +120,12 @@ func TestFranzGoGroup(t *testing.T) {
 				fs := m.PollFetches(ctx)
 				fs.EachRecord(func(r *kgo.Record) {
 					mu.Lock()
+					defer mu.Unlock()
 					second[string(r.Value)]++
 					perMember[i]++
-					total++
-					if total >= 40 {
-						// Keep polling briefly so duplicates would show.
-						time.AfterFunc(2*time.Second, cancel)
+					if len(second) >= 40 {
+						reachedOnce.Do(func() { close(reached) })
 					}
-					mu.Unlock()
 				})
 			}
 		}()
@@ -147,6 +146,12 @@ func TestFranzGoGroup(t *testing.T) {
 	if described.State != "Stable" || len(described.Members) != 2 {
 		t.Errorf("group %s: state %q with %d members, want Stable with 2", group, described.State, len(described.Members))
 	}
+	select {
+	case <-reached:
+		time.Sleep(2 * time.Second) // keep polling so duplicates would show
+	case <-ctx.Done():
+	}
+	cancel()
 	wg.Wait()
 	mu.Lock()
 	defer mu.Unlock()
