@@ -147,12 +147,6 @@ func (l *Log) writeLocked(records []byte, batches []record.Batch) error {
 			_ = s.tidx.f.Truncate(int64(savedTidx.n) * timeEntrySize)
 		}
 		s.idx, s.tidx = savedIdx, savedTidx
-		if s.idx.mem != nil {
-			s.idx.mem = s.idx.mem[:s.idx.n]
-		}
-		if s.tidx.mem != nil {
-			s.tidx.mem = s.tidx.mem[:s.tidx.n]
-		}
 	}
 	if _, err := s.log.WriteAt(records, s.size); err != nil {
 		restore()

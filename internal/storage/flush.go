@@ -21,6 +21,11 @@ func (l *Log) WhenFlushed(offset int64, fn func(error)) {
 		fn(nil)
 		return
 	}
+	if l.shut.Load() {
+		l.wmu.Unlock()
+		fn(fmt.Errorf("%s: %w", l, ErrClosed))
+		return
+	}
 	l.waiters = append(l.waiters, waiter{offset, fn})
 	l.wmu.Unlock()
 	l.m.markDirty(l)

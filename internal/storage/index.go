@@ -12,13 +12,15 @@ import (
 // The time index maps the largest timestamp seen so far in the segment to
 // the base offset (relative) of the batch that holds it.
 //
-// Memory: only the active segment keeps its entries in RAM (it appends to
-// them and serves most lookups). Sealed segments answer lookups with a
-// binary search of ReadAt calls on the file, which the page cache makes
-// cheap, so RAM does not grow with the number of old segments.
+// Memory: only the active segment keeps entries in RAM, and only its most
+// recent memTail entries (the ones tail-following consumers hit). Older
+// entries and sealed segments are found by binary search with ReadAt on the
+// file, which the page cache makes cheap, so RAM per partition is bounded
+// and does not grow with segment size or count.
 const (
 	indexEntrySize = 8
 	timeEntrySize  = 12
+	memTail        = 1024
 )
 
 type indexEntry struct {
@@ -78,14 +80,15 @@ func appendTimeEntry(dst []byte, e timeEntry) []byte {
 
 // offsetIndex is one segment's .index file. The owning log's mutex guards it.
 type offsetIndex struct {
-	f   File
-	n   int          // entries in the file
-	mem []indexEntry // all entries while the segment is active, else nil
+	f        File
+	n        int          // entries in the file
+	mem      []indexEntry // entries [memStart, n) while the segment is active, else nil
+	memStart int
 }
 
 func (x *offsetIndex) entry(i int) (indexEntry, error) {
-	if x.mem != nil {
-		return x.mem[i], nil
+	if x.mem != nil && i >= x.memStart {
+		return x.mem[i-x.memStart], nil
 	}
 	var b [indexEntrySize]byte
 	if _, err := x.f.ReadAt(b[:], int64(i)*indexEntrySize); err != nil {
@@ -98,11 +101,15 @@ func (x *offsetIndex) entry(i int) (indexEntry, error) {
 // offset is <= rel, or 0 when there is none.
 func (x *offsetIndex) lookup(rel uint32) (int64, error) {
 	var err error
-	i := sort.Search(x.n, func(i int) bool {
+	lo := 0
+	if len(x.mem) > 0 && x.mem[0].Rel <= rel {
+		lo = x.memStart // the answer is in the in-memory tail
+	}
+	i := lo + sort.Search(x.n-lo, func(j int) bool {
 		if err != nil {
 			return true
 		}
-		e, rerr := x.entry(i)
+		e, rerr := x.entry(lo + j)
 		if rerr != nil {
 			err = rerr
 			return true
@@ -136,6 +143,10 @@ func (x *offsetIndex) append(es []indexEntry) error {
 	x.n += len(es)
 	if x.mem != nil {
 		x.mem = append(x.mem, es...)
+		if len(x.mem) > memTail {
+			x.mem = append([]indexEntry(nil), x.mem[len(x.mem)-memTail/2:]...)
+			x.memStart = x.n - len(x.mem)
+		}
 	}
 	return nil
 }
@@ -154,10 +165,10 @@ func (x *offsetIndex) load(logSize int64) error {
 	if err != nil {
 		return err
 	}
-	x.mem, x.n = es, len(es)
-	if x.mem == nil {
-		x.mem = []indexEntry{}
-	}
+	x.n = len(es)
+	tail := es[max(0, len(es)-memTail/2):]
+	x.mem = append(make([]indexEntry, 0, len(tail)), tail...)
+	x.memStart = x.n - len(x.mem)
 	return nil
 }
 
@@ -166,7 +177,7 @@ func (x *offsetIndex) reset(keepInMemory bool) error {
 	if err := x.f.Truncate(0); err != nil {
 		return fmt.Errorf("truncate offset index: %w", err)
 	}
-	x.n = 0
+	x.n, x.memStart = 0, 0
 	x.mem = nil
 	if keepInMemory {
 		x.mem = []indexEntry{}
@@ -176,15 +187,16 @@ func (x *offsetIndex) reset(keepInMemory bool) error {
 
 // timeIndex is one segment's .timeindex file; same rules as offsetIndex.
 type timeIndex struct {
-	f    File
-	n    int
-	mem  []timeEntry
-	last timeEntry // the last entry, valid when n > 0
+	f        File
+	n        int
+	mem      []timeEntry // entries [memStart, n) while active, else nil
+	memStart int
+	last     timeEntry // the last entry, valid when n > 0
 }
 
 func (x *timeIndex) entry(i int) (timeEntry, error) {
-	if x.mem != nil {
-		return x.mem[i], nil
+	if x.mem != nil && i >= x.memStart {
+		return x.mem[i-x.memStart], nil
 	}
 	var b [timeEntrySize]byte
 	if _, err := x.f.ReadAt(b[:], int64(i)*timeEntrySize); err != nil {
@@ -198,11 +210,15 @@ func (x *timeIndex) entry(i int) (timeEntry, error) {
 // false when there is no such entry (start at the segment base).
 func (x *timeIndex) lookup(ts int64) (uint32, bool, error) {
 	var err error
-	i := sort.Search(x.n, func(i int) bool {
+	lo := 0
+	if len(x.mem) > 0 && x.mem[0].Timestamp < ts {
+		lo = x.memStart
+	}
+	i := lo + sort.Search(x.n-lo, func(j int) bool {
 		if err != nil {
 			return true
 		}
-		e, rerr := x.entry(i)
+		e, rerr := x.entry(lo + j)
 		if rerr != nil {
 			err = rerr
 			return true
@@ -229,6 +245,10 @@ func (x *timeIndex) append(e timeEntry) error {
 	x.last = e
 	if x.mem != nil {
 		x.mem = append(x.mem, e)
+		if len(x.mem) > memTail {
+			x.mem = append([]timeEntry(nil), x.mem[len(x.mem)-memTail/2:]...)
+			x.memStart = x.n - len(x.mem)
+		}
 	}
 	return nil
 }
@@ -246,10 +266,10 @@ func (x *timeIndex) load() error {
 	if err != nil {
 		return err
 	}
-	x.mem, x.n = es, len(es)
-	if x.mem == nil {
-		x.mem = []timeEntry{}
-	}
+	x.n = len(es)
+	tail := es[max(0, len(es)-memTail/2):]
+	x.mem = append(make([]timeEntry, 0, len(tail)), tail...)
+	x.memStart = x.n - len(x.mem)
 	if x.n > 0 {
 		x.last = es[x.n-1]
 	}
@@ -266,7 +286,7 @@ func (x *timeIndex) loadLast() error {
 		return fmt.Errorf("time index of %d bytes: %w", st.Size(), ErrCorrupt)
 	}
 	x.n = int(st.Size() / timeEntrySize)
-	x.mem = nil
+	x.mem, x.memStart = nil, 0
 	if x.n > 0 {
 		x.last, err = x.entry(x.n - 1)
 	}
@@ -277,7 +297,7 @@ func (x *timeIndex) reset(keepInMemory bool) error {
 	if err := x.f.Truncate(0); err != nil {
 		return fmt.Errorf("truncate time index: %w", err)
 	}
-	x.n = 0
+	x.n, x.memStart = 0, 0
 	x.last = timeEntry{}
 	x.mem = nil
 	if keepInMemory {

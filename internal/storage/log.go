@@ -44,6 +44,7 @@ type Log struct {
 	truncGen   uint64 // bumped by every truncation, so a flush started before one cannot publish a stale offset
 
 	policy        atomic.Int32 // cfg.FlushPolicy, read without l.mu on the hot path
+	shut          atomic.Bool  // set under wmu by close, so no waiter is queued after the last failWaiters
 	flushed       atomic.Int64
 	queued        atomic.Bool
 	unflushedMsgs atomic.Int64
@@ -457,6 +458,9 @@ func (l *Log) close(clean bool) error {
 		}
 	}
 	l.mu.Unlock()
+	l.wmu.Lock()
+	l.shut.Store(true)
+	l.wmu.Unlock()
 	l.failWaiters(-1, fmt.Errorf("%s-%d: %w", l.topic, l.partition, ErrClosed))
 	return err
 }

@@ -416,6 +416,9 @@ func TestManagerDelete(t *testing.T) {
 	if _, err := l.Append(makeBatch(t, batchSpec{n: 1}), 0, -1); !errors.Is(err, ErrClosed) {
 		t.Fatalf("append to deleted log: %v", err)
 	}
+	if err := waitFlushed(t, l, 100); !errors.Is(err, ErrClosed) {
+		t.Fatalf("waiting on a deleted log: %v", err)
+	}
 	// A fresh log of the same name starts empty.
 	l2 := e.log("gone", testConfig())
 	if l2.LogEndOffset() != 0 {
@@ -445,4 +448,40 @@ func TestPartitionMetadataAndTopicID(t *testing.T) {
 	if _, err := e.m.Open("ids", 2, [16]byte{9}, testConfig()); err == nil {
 		t.Fatal("opening with another topic id must fail")
 	}
+}
+
+// TestLargeIndexLookups covers indexes bigger than the in-memory tail: the
+// older entries are found through the file, the newer ones in memory.
+func TestLargeIndexLookups(t *testing.T) {
+	e := newEnv(t, nil)
+	cfg := testConfig()
+	cfg.IndexIntervalBytes = 1 // an entry per batch
+	l := e.log("bigindex", cfg)
+	const n = 3 * memTail
+	for i := 0; i < n; i++ {
+		mustAppend(t, l, makeBatch(t, batchSpec{n: 1, ts: int64(10 * i)}), 0)
+	}
+	if got := l.active().idx.n; got != n {
+		t.Fatalf("%d index entries, want %d", got, n)
+	}
+	if len(l.active().idx.mem) > memTail {
+		t.Fatalf("%d entries kept in memory", len(l.active().idx.mem))
+	}
+	check := func() {
+		t.Helper()
+		for off := int64(0); off < n; off += 7 {
+			data, err := l.Read(off, 1, n, true)
+			if err != nil || record.Batch(data).BaseOffset() != off {
+				t.Fatalf("read %d: %v, got batch at %d", off, err, record.Batch(data).BaseOffset())
+			}
+			got, ts, _, found, err := l.OffsetForTimestamp(10*off - 5)
+			if err != nil || !found || got != off || ts != 10*off {
+				t.Fatalf("offset for time %d: %d %d %v %v", 10*off-5, got, ts, found, err)
+			}
+		}
+	}
+	check()
+	e.restart()
+	l = e.m.Get("bigindex", 0)
+	check()
 }

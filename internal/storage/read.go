@@ -47,6 +47,13 @@ func (l *Log) Read(fetchOffset int64, maxBytes int32, maxOffset int64, minOneBat
 			break
 		}
 	}
+	if seg != nil && hdr.LastOffset() < maxOffset && maxOffset < seg.next {
+		// Stop at the batch holding the high watermark rather than read
+		// bytes past it only to throw them away.
+		if p, _, ok, err := seg.find(maxOffset, limit); err == nil && ok {
+			limit = p
+		}
+	}
 	l.mu.RUnlock()
 	if seg == nil || hdr.LastOffset() >= maxOffset {
 		return nil, nil

@@ -346,7 +346,11 @@ func (s *segment) loadTrusted(cfg LogConfig, active bool, nowMs int64) (rebuilt 
 	}
 	var start int64
 	if s.idx.n > 0 {
-		start = int64(s.idx.mem[s.idx.n-1].Pos)
+		e, err := s.idx.entry(s.idx.n - 1)
+		if err != nil {
+			return false, err
+		}
+		start = int64(e.Pos)
 	}
 	err = s.headers(start, s.size, func(pos int64, hdr record.Batch) error {
 		s.bytesSinceIndex += int64(hdr.Length())
