@@ -35,3 +35,10 @@ var (
 	ErrInvalidUpdateVersion = errors.New("stale partition epoch")
 	ErrIneligibleReplica    = errors.New("ineligible replica")
 )
+
+// Errors of ElectLeaders.
+var (
+	ErrElectionNotNeeded           = errors.New("election not needed")
+	ErrPreferredLeaderNotAvailable = errors.New("preferred leader not available")
+	ErrEligibleLeadersNotAvailable = errors.New("eligible leaders not available")
+)
