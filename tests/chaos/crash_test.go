@@ -116,6 +116,13 @@ func createTopic(t *testing.T, b *testbroker.Broker) {
 // fresh client for runFor, then kills the broker and stops the producers.
 func produceUntilKilled(t *testing.T, b *testbroker.Broker, led *ledger, nextSeq []int64, runFor time.Duration) {
 	t.Helper()
+	produceUntil(t, b, led, nextSeq, runFor, b.Kill)
+}
+
+// produceUntil is produceUntilKilled with the way the broker goes down given
+// by stop.
+func produceUntil(t *testing.T, b *testbroker.Broker, led *ledger, nextSeq []int64, runFor time.Duration, stop func()) {
+	t.Helper()
 	cl, err := kgo.NewClient(
 		kgo.SeedBrokers(b.Addr),
 		kgo.DefaultProduceTopic(topic),
@@ -148,7 +155,7 @@ func produceUntilKilled(t *testing.T, b *testbroker.Broker, led *ledger, nextSeq
 		}()
 	}
 	time.Sleep(runFor)
-	b.Kill()
+	stop()
 	cancel()
 	wg.Wait()
 	closed := make(chan struct{})
@@ -161,7 +168,7 @@ func produceUntilKilled(t *testing.T, b *testbroker.Broker, led *ledger, nextSeq
 	case <-time.After(30 * time.Second):
 		t.Fatalf("producer client did not close within 30 s of the kill")
 	}
-	t.Logf("%d records unacknowledged at the kill", failed.Load())
+	t.Logf("%d records unacknowledged when the broker went down", failed.Load())
 }
 
 // verify checks the whole log after a restart: every batch well-formed with
@@ -308,4 +315,30 @@ func countRecs(m map[int32][]*kgo.Record) int {
 		n += len(rs)
 	}
 	return n
+}
+
+// TestGracefulRestart stops the broker with SIGTERM under the same load: it
+// must exit with status 0 and, like after a crash, keep every acknowledged
+// record.
+func TestGracefulRestart(t *testing.T) {
+	b := testbroker.Start(t)
+	createTopic(t, b)
+	led := newLedger()
+	nextSeq := make([]int64, partitions)
+	for round := 0; round < 2; round++ {
+		if round > 0 {
+			b.Restart(t)
+			verify(t, b, led, round)
+		}
+		produceUntil(t, b, led, nextSeq, time.Second, func() {
+			if err := b.Stop(); err != nil {
+				t.Errorf("round %d: SIGTERM under load: %v (want a clean exit, status 0)", round, err)
+			}
+		})
+		if led.size() == 0 {
+			t.Errorf("round %d: nothing acknowledged", round)
+		}
+	}
+	b.Restart(t)
+	verify(t, b, led, 2)
 }
