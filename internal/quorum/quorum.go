@@ -28,6 +28,11 @@ type Config struct {
 	// Voters of a new cluster; empty = this node alone.
 	Voters []config.Voter
 	Logger *slog.Logger
+	// SnapshotThreshold and TrailingLogs tune log compaction: a snapshot
+	// is taken after SnapshotThreshold new entries, and TrailingLogs
+	// entries are kept behind it for slow followers. 0 = 4096 each.
+	SnapshotThreshold uint64
+	TrailingLogs      uint64
 }
 
 // Quorum is a running raft node over the metadata log.
@@ -106,6 +111,12 @@ func Open(cfg Config, fsm raft.FSM) (*Quorum, error) {
 	rc.CommitTimeout = 5 * time.Millisecond
 	rc.SnapshotThreshold = 4096
 	rc.TrailingLogs = 4096
+	if cfg.SnapshotThreshold > 0 {
+		rc.SnapshotThreshold = cfg.SnapshotThreshold
+	}
+	if cfg.TrailingLogs > 0 {
+		rc.TrailingLogs = cfg.TrailingLogs
+	}
 	rc.SnapshotInterval = 30 * time.Second
 
 	logs, err := OpenLogStore(filepath.Join(cfg.Dir, "raft.log"), logger)

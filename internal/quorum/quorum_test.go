@@ -155,3 +155,51 @@ func TestSingleVoterRestartReplays(t *testing.T) {
 		t.Fatalf("after snapshot restart %v", got)
 	}
 }
+
+func TestCompactionThenRestart(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{NodeID: 1, Dir: dir, BindAddr: "127.0.0.1:0", Logger: quietLogger(), TrailingLogs: 10}
+	fsm := &listFSM{}
+	q, err := Open(cfg, fsm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitLeader(t, q)
+	const total = 200
+	for i := 0; i < total; i++ {
+		if err := q.Raft.Apply([]byte{'a' + byte(i%26)}, 5*time.Second).Error(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := q.Raft.Snapshot().Error(); err != nil {
+		t.Fatal(err)
+	}
+	first, _ := q.logs.FirstIndex()
+	last, _ := q.logs.LastIndex()
+	if first <= 1 || last-first+1 > 20 {
+		t.Errorf("log not compacted: %d..%d", first, last)
+	}
+	for i := 0; i < 5; i++ {
+		if err := q.Raft.Apply([]byte("z"), 5*time.Second).Error(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := q.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	fsm2 := &listFSM{}
+	q, err = Open(cfg, fsm2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	waitLeader(t, q)
+	if err := q.Raft.Barrier(5 * time.Second).Error(); err != nil {
+		t.Fatal(err)
+	}
+	got := fsm2.list()
+	if len(got) != total+5 || got[0] != "a" || got[total-1] != string(rune('a'+(total-1)%26)) || got[total+4] != "z" {
+		t.Fatalf("after compaction and restart: %d commands, first %v last %v", len(got), got[:1], got[len(got)-1:])
+	}
+}
