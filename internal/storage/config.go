@@ -28,6 +28,10 @@ type LogConfig struct {
 	FlushMs            int64 // flush.ms, for FlushInterval
 	FlushMessages      int64 // flush.messages, for FlushInterval
 	FileDeleteDelayMs  int64 // file.delete.delay.ms
+	// ProducerIDExpirationMs is producer.id.expiration.ms: producer state
+	// idle (by its last batch timestamp) for longer is dropped by the
+	// retention pass, which bounds its memory.
+	ProducerIDExpirationMs int64
 }
 
 // DefaultLogConfig returns Kafka's defaults, except the 72 h retention that
@@ -44,6 +48,8 @@ func DefaultLogConfig() LogConfig {
 		FlushMs:            math.MaxInt64,
 		FlushMessages:      math.MaxInt64,
 		FileDeleteDelayMs:  60000,
+		// Kafka's default: one day.
+		ProducerIDExpirationMs: 24 * 3600 * 1000,
 	}
 }
 
@@ -71,6 +77,9 @@ func (c LogConfig) sanitized() LogConfig {
 	}
 	if c.FlushMessages <= 0 {
 		c.FlushMessages = d.FlushMessages
+	}
+	if c.ProducerIDExpirationMs <= 0 {
+		c.ProducerIDExpirationMs = d.ProducerIDExpirationMs
 	}
 	if c.FileDeleteDelayMs < 0 {
 		c.FileDeleteDelayMs = 0

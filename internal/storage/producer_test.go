@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 )
 
 func idem(t *testing.T, pid int64, epoch int16, seq int32, n int) []byte {
@@ -189,5 +190,27 @@ func TestLeaderEpochCheckpoint(t *testing.T) {
 	want[0].StartOffset = 5
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("epochs after delete records and restart %v", got)
+	}
+}
+
+func TestProducerIDExpiration(t *testing.T) {
+	e := newEnv(t, nil)
+	cfg := testConfig()
+	cfg.ProducerIDExpirationMs = 3600_000
+	l := e.log("expire", cfg)
+	now := e.clock.now().UnixMilli()
+	mustAppend(t, l, makeBatch(t, batchSpec{n: 1, pid: 5, epoch: 0, seq: 0, ts: now}), 0)
+	e.m.RunRetention()
+	if _, _, ok := l.ProducerState(5); !ok {
+		t.Fatal("fresh producer expired")
+	}
+	e.clock.advance(2 * time.Hour)
+	e.m.RunRetention()
+	if _, _, ok := l.ProducerState(5); ok {
+		t.Fatal("idle producer kept past producer.id.expiration.ms")
+	}
+	// An expired producer is unknown again: it must restart at sequence 0.
+	if _, err := l.Append(makeBatch(t, batchSpec{n: 1, pid: 5, epoch: 0, seq: 1}), 0, -1); !errors.Is(err, ErrOutOfOrderSequence) {
+		t.Fatalf("expired producer at seq 1: %v", err)
 	}
 }

@@ -135,6 +135,11 @@ func (l *Log) applyRetention() (deleted int, err error) {
 	}
 	now := l.nowMs()
 	cfg := l.cfg
+	for pid, e := range l.producers {
+		if now-e.LastTimestamp > cfg.ProducerIDExpirationMs {
+			delete(l.producers, pid)
+		}
+	}
 	n := 0
 	if cfg.RetentionMs >= 0 {
 		for n < len(l.segs) {
