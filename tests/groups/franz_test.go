@@ -213,4 +213,3 @@ func TestFranzGoBalancers(t *testing.T) {
 		})
 	}
 }
-
