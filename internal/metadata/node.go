@@ -12,8 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hashicorp/raft"
-
 	"github.com/gregor-stream/gregor/internal/config"
 	"github.com/gregor-stream/gregor/internal/quorum"
 )
@@ -293,16 +291,8 @@ func (n *Node) propose(ctx context.Context, recs []record) (*Image, error) {
 		return nil, fmt.Errorf("%w: %v", ErrTimeout, ctx.Err())
 	case err = <-done:
 	}
-	switch {
-	case err == nil:
-	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipLost), errors.Is(err, raft.ErrLeadershipTransferInProgress):
-		return nil, fmt.Errorf("%w: %v", ErrNotController, err)
-	case errors.Is(err, raft.ErrRaftShutdown):
-		return nil, ErrClosed
-	case errors.Is(err, raft.ErrEnqueueTimeout):
-		return nil, fmt.Errorf("%w: %v", ErrTimeout, err)
-	default:
-		return nil, fmt.Errorf("propose metadata: %w", err)
+	if err != nil {
+		return nil, raftErr(err)
 	}
 	switch r := f.Response().(type) {
 	case error:
