@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -220,4 +219,3 @@ func checkContiguous(t testing.TB, recs []readRecord, start, end int64) {
 
 var errInjected = errors.New("injected fault")
 
-var _ sync.Mutex

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -458,6 +457,9 @@ func (l *Log) close(clean bool) error {
 		}
 	}
 	l.mu.Unlock()
+	if clean && err == nil {
+		l.completeWaiters() // the final flush covered them
+	}
 	l.wmu.Lock()
 	l.shut.Store(true)
 	l.wmu.Unlock()
@@ -478,4 +480,3 @@ func mkdirPartition(fsys FS, dir string, topicID [16]byte) error {
 	return fsys.SyncDir(filepath.Dir(dir))
 }
 
-var _ = os.O_RDONLY

@@ -485,3 +485,23 @@ func TestLargeIndexLookups(t *testing.T) {
 	l = e.m.Get("bigindex", 0)
 	check()
 }
+
+func TestCloseCompletesCoveredWaiters(t *testing.T) {
+	e := newEnv(t, nil)
+	l := e.log("closing", testConfig())
+	e.m.stopLoops() // no flusher: only Close's own flush can complete the waiter
+	mustAppend(t, l, makeBatch(t, batchSpec{n: 2}), 0)
+	got := make(chan error, 2)
+	l.WhenFlushed(2, func(err error) { got <- err })
+	l.WhenFlushed(5, func(err error) { got <- err }) // beyond the log end
+	if err := e.m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e.m = nil
+	if err := <-got; err != nil {
+		t.Fatalf("covered waiter: %v", err)
+	}
+	if err := <-got; !errors.Is(err, ErrClosed) {
+		t.Fatalf("waiter beyond the log end: %v", err)
+	}
+}
