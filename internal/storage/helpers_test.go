@@ -218,4 +218,3 @@ func checkContiguous(t testing.TB, recs []readRecord, start, end int64) {
 }
 
 var errInjected = errors.New("injected fault")
-

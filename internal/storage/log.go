@@ -479,4 +479,3 @@ func mkdirPartition(fsys FS, dir string, topicID [16]byte) error {
 	}
 	return fsys.SyncDir(filepath.Dir(dir))
 }
-
