@@ -329,3 +329,39 @@ func TestFollowerAppendKeepsOffsetsAndEpochs(t *testing.T) {
 		t.Fatalf("backwards follower append: %v", err)
 	}
 }
+
+// TestRecoveryAcrossReadChunks recovers a segment larger than recovery's
+// read chunk, with batches straddling chunk boundaries and one batch
+// larger than a chunk.
+func TestRecoveryAcrossReadChunks(t *testing.T) {
+	e := newEnv(t, nil)
+	l := e.log("chunks", testConfig())
+	sizes := []int{300 << 10, 500 << 10, 3 << 19, 70 << 10, 400 << 10, 1000}
+	for i, s := range sizes {
+		mustAppend(t, l, makeBatch(t, batchSpec{n: 1, valueSize: s, tag: fmt.Sprint(i)}), 0)
+	}
+	if l.Size() <= 2*recoverChunk {
+		t.Fatalf("log of %d bytes does not span chunks", l.Size())
+	}
+	path := segmentPath(l, 0)
+	good := fileSize(t, path)
+	e.crashRestart(func() {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write(makeBatch(t, batchSpec{n: 1, valueSize: 2 << 20})[:recoverChunk+100])
+		f.Close()
+	})
+	l = e.m.Get("chunks", 0)
+	if fileSize(t, path) != good || l.LogEndOffset() != int64(len(sizes)) {
+		t.Fatalf("after recovery: %d bytes (want %d), log end %d", fileSize(t, path), good, l.LogEndOffset())
+	}
+	recs := readAll(t, l)
+	checkContiguous(t, recs, 0, int64(len(sizes)))
+	for i, r := range recs {
+		if len(r.value) != sizes[i] {
+			t.Fatalf("record %d is %d bytes, want %d", i, len(r.value), sizes[i])
+		}
+	}
+}

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -216,5 +215,3 @@ func checkContiguous(t testing.TB, recs []readRecord, start, end int64) {
 		}
 	}
 }
-
-var errInjected = errors.New("injected fault")
