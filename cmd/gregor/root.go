@@ -2,6 +2,8 @@ package main
 
 import (
 	"github.com/spf13/cobra"
+
+	"github.com/gregor-stream/gregor/internal/cli"
 )
 
 func newRootCmd() *cobra.Command {
@@ -12,5 +14,6 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCmd())
+	root.AddCommand(cli.Commands()...)
 	return root
 }
