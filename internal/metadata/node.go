@@ -52,6 +52,7 @@ type Node struct {
 
 	// ctrlMu serialises controller operations from validation to commit.
 	ctrlMu sync.Mutex
+	sess   sessions
 
 	stop      chan struct{}
 	stopCtx   context.Context // cancelled by Close, for work of the node itself
@@ -96,6 +97,7 @@ func Start(cfg Config) (*Node, error) {
 	logger := cfg.Logger.With("component", "metadata")
 	n := &Node{cfg: cfg, broker: b, logger: logger, fsm: newFSM(logger), stop: make(chan struct{})}
 	n.stopCtx, n.cancel = context.WithCancel(context.Background())
+	n.sess.last = map[int32]time.Time{}
 	n.q, err = quorum.Open(quorum.Config{
 		NodeID: cfg.NodeID, Dir: filepath.Join(cfg.DataDir, "metadata"),
 		BindAddr: cfg.RaftAddr, AdvertiseAddr: cfg.AdvertiseRaftAddr,
@@ -106,8 +108,9 @@ func Start(cfg Config) (*Node, error) {
 		n.fsm.close()
 		return nil, err
 	}
-	n.wg.Add(1)
+	n.wg.Add(2)
 	go n.watchLeadership(mp.ClusterID)
+	go n.expireSessions()
 
 	img, err := n.waitReady(cfg.StartTimeout)
 	if err != nil {

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"time"
+
+	"github.com/gregor-stream/gregor/internal/config"
 )
 
 // threeBrokers is a one-voter quorum with brokers 1..3 registered and a
@@ -147,5 +150,55 @@ func TestUncleanElection(t *testing.T) {
 	}
 	if p := n.Image().TopicByID(id).Partitions[0]; p.Leader != 2 || !reflect.DeepEqual(p.ISR, []int32{2}) {
 		t.Errorf("unclean election: %+v", p)
+	}
+}
+
+func TestSessionExpiryFencesAndHeartbeatUnfences(t *testing.T) {
+	b, err := config.LoadBroker("", nil, map[string]string{"broker.session.timeout.ms": "300", "broker.heartbeat.interval.ms": "20"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := startNode(t, t.TempDir(), freeAddr(t), b)
+	defer n.Close()
+	ctx := context.Background()
+	inc := newUUID()
+	for _, br := range []Broker{{ID: 1, Host: "127.0.0.1", Port: 9092}, {ID: 2, Host: "127.0.0.1", Port: 9093, Incarnation: inc}} {
+		if err := n.RegisterBroker(ctx, br); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Broker 2 heartbeats for a while and stays unfenced.
+	for i := 0; i < 20; i++ {
+		if err := n.Heartbeat(ctx, 2, inc); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	if n.Image().Brokers[2].Fenced {
+		t.Fatal("heartbeating broker fenced")
+	}
+	// Then it stops: fenced after its session runs out. Broker 1, the
+	// controller's own, never heartbeats and is never fenced.
+	deadline := time.Now().Add(10 * time.Second)
+	for !n.Image().Brokers[2].Fenced {
+		if time.Now().After(deadline) {
+			t.Fatal("silent broker never fenced")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n.Image().Brokers[1].Fenced {
+		t.Error("the controller's own broker was fenced")
+	}
+	if err := n.Heartbeat(ctx, 2, newUUID()); !errors.Is(err, ErrStaleBrokerEpoch) {
+		t.Errorf("old incarnation: %v", err)
+	}
+	if err := n.Heartbeat(ctx, 9, inc); !errors.Is(err, ErrUnknownBroker) {
+		t.Errorf("unknown broker: %v", err)
+	}
+	if err := n.Heartbeat(ctx, 2, inc); err != nil {
+		t.Fatal(err)
+	}
+	if n.Image().Brokers[2].Fenced {
+		t.Error("heartbeat did not unfence")
 	}
 }
