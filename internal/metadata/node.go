@@ -71,6 +71,10 @@ func Start(cfg Config) (*Node, error) {
 	if cfg.DataDir == "" {
 		return nil, errors.New("metadata: no data dir")
 	}
+	if cfg.RaftAddr == "" {
+		// net.Listen would pick a random port on every interface.
+		return nil, errors.New("metadata: no raft address")
+	}
 	if cfg.NodeID < 0 {
 		return nil, fmt.Errorf("metadata: bad node id %d", cfg.NodeID)
 	}
