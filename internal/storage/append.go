@@ -23,8 +23,8 @@ func (l *Log) Append(records []byte, leaderEpoch int32, logAppendTime int64) (Ap
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed {
-		return AppendInfo{}, fmt.Errorf("append to %s: %w", l, ErrClosed)
+	if err := l.usableLocked(); err != nil {
+		return AppendInfo{}, fmt.Errorf("append: %w", err)
 	}
 	info := AppendInfo{FirstOffset: l.next, LogAppendTime: -1, MaxTimestamp: -1}
 	next := l.next
@@ -87,8 +87,8 @@ func (l *Log) AppendAsFollower(records []byte) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed {
-		return fmt.Errorf("append to %s: %w", l, ErrClosed)
+	if err := l.usableLocked(); err != nil {
+		return fmt.Errorf("append: %w", err)
 	}
 	next := l.next
 	for _, b := range batches {

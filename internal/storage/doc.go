@@ -22,6 +22,9 @@
 // covered: one fsync serves every producer that appended meanwhile (group
 // commit). If an fsync fails the unflushed tail is truncated, since Linux
 // may already have dropped those dirty pages; none of it was acknowledged.
+// If even that truncation fails the log goes offline (every call returns
+// ErrStorage) until a restart recovers it from disk, as Kafka takes a
+// failed log directory offline.
 //
 // # Recovery
 //

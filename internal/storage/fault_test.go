@@ -365,3 +365,42 @@ func TestRecoveryAcrossReadChunks(t *testing.T) {
 		}
 	}
 }
+
+// TestFailedTruncationTakesLogOffline: when the disk fails both the fsync
+// and the truncation that should discard the unflushed tail, the log stops
+// serving (ErrStorage) rather than serve state that disagrees with its
+// files; a restart recovers it with everything acknowledged.
+func TestFailedTruncationTakesLogOffline(t *testing.T) {
+	ffs := NewFaultFS(nil)
+	e := newEnv(t, ffs)
+	l := e.log("offline", testConfig())
+	acked := mustAppend(t, l, makeBatch(t, batchSpec{n: 3, tag: "acked"}), 0)
+	if err := waitFlushed(t, l, acked.LastOffset+1); err != nil {
+		t.Fatal(err)
+	}
+	ffs.FailSync(syscall.EIO)
+	ffs.FailTruncate(syscall.EIO)
+	info := mustAppend(t, l, makeBatch(t, batchSpec{n: 3}), 0)
+	if err := waitFlushed(t, l, info.LastOffset+1); !errors.Is(err, ErrStorage) {
+		t.Fatalf("waiter: %v", err)
+	}
+	if _, err := l.Append(makeBatch(t, batchSpec{n: 1}), 0, -1); !errors.Is(err, ErrStorage) {
+		t.Fatalf("append to an offline log: %v", err)
+	}
+	if _, err := l.Read(0, 1<<20, 10, true); !errors.Is(err, ErrStorage) {
+		t.Fatalf("read from an offline log: %v", err)
+	}
+	ffs.FailSync(nil)
+	ffs.FailTruncate(nil)
+	e.crashRestart(func() {
+		if err := ffs.Crash(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	l = e.m.Get("offline", 0)
+	recs := readAll(t, l)
+	if len(recs) < 3 || recs[2].value != "acked/2|" {
+		t.Fatalf("acknowledged records lost: %v", recs)
+	}
+	mustAppend(t, l, makeBatch(t, batchSpec{n: 1}), 0)
+}

@@ -17,6 +17,7 @@ type FaultFS struct {
 	writeErr   error
 	writeAllow int64 // bytes still allowed before writeErr applies
 	syncErr    error
+	truncErr   error
 	synced     map[string]int64 // path -> size known durable
 }
 
@@ -42,6 +43,13 @@ func (f *FaultFS) FailSync(err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.syncErr = err
+}
+
+// FailTruncate makes every file Truncate return err; nil clears it.
+func (f *FaultFS) FailTruncate(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.truncErr = err
 }
 
 // Crash simulates a power loss: every file written through f is cut back
@@ -188,6 +196,12 @@ func (w *faultFile) Sync() error {
 }
 
 func (w *faultFile) Truncate(size int64) error {
+	w.fs.mu.Lock()
+	ferr := w.fs.truncErr
+	w.fs.mu.Unlock()
+	if ferr != nil {
+		return ferr
+	}
 	if err := w.File.Truncate(size); err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ func (l *Log) Flush() error {
 // appends continue meanwhile and the next flush covers them.
 func (l *Log) flush() error {
 	l.mu.Lock()
-	if l.closed {
+	if l.closed || l.offline != nil {
 		l.mu.Unlock()
 		return nil
 	}
@@ -158,7 +158,7 @@ func (l *Log) flushFailed(cause error) {
 	l.logger.Error("flush failed", "err", cause)
 	l.mu.Lock()
 	fl := l.flushed.Load()
-	if l.cfg.FlushPolicy == FlushAlways && !l.closed {
+	if l.cfg.FlushPolicy == FlushAlways && l.usableLocked() == nil {
 		if err := l.truncateLocked(fl); err != nil {
 			l.logger.Error("truncate unflushed tail after failed flush", "err", err)
 		}

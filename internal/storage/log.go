@@ -35,6 +35,7 @@ type Log struct {
 	producers map[int64]*producerEntry
 	epochs    []epochEntry
 	closed    bool
+	offline   error // set when a failed truncation left the segments unusable
 	// configured is false for logs loaded from disk until Open or
 	// SetConfig gives them their topic's settings: retention must not
 	// apply default settings to a topic that keeps data forever.
@@ -139,6 +140,18 @@ func (l *Log) ProducerState(producerID int64) (epoch int16, lastSeq int32, ok bo
 }
 
 func (l *Log) active() *segment { return l.segs[len(l.segs)-1] }
+
+// usableLocked reports why the log cannot serve requests, if it cannot.
+// l.mu must be held.
+func (l *Log) usableLocked() error {
+	if l.closed {
+		return fmt.Errorf("%s: %w", l, ErrClosed)
+	}
+	if l.offline != nil {
+		return fmt.Errorf("%s offline: %w: %w", l, l.offline, ErrStorage)
+	}
+	return nil
+}
 
 func (l *Log) nowMs() int64 { return l.m.now().UnixMilli() }
 

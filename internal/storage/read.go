@@ -14,9 +14,9 @@ import (
 // The bytes are copied once, from the file into the returned slice.
 func (l *Log) Read(fetchOffset int64, maxBytes int32, maxOffset int64, minOneBatch bool) ([]byte, error) {
 	l.mu.RLock()
-	if l.closed {
+	if err := l.usableLocked(); err != nil {
 		l.mu.RUnlock()
-		return nil, fmt.Errorf("read %s: %w", l, ErrClosed)
+		return nil, fmt.Errorf("read: %w", err)
 	}
 	if fetchOffset < l.logStart || fetchOffset > l.next {
 		start, end := l.logStart, l.next
@@ -110,6 +110,9 @@ func (s *segment) readBatch(pos int64, hdr record.Batch) (record.Batch, error) {
 func (l *Log) OffsetForTimestamp(ts int64) (offset, timestamp int64, leaderEpoch int32, found bool, err error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
+	if err := l.usableLocked(); err != nil {
+		return -1, -1, -1, false, fmt.Errorf("offset for time: %w", err)
+	}
 	for _, s := range l.segs {
 		if s.maxTs < ts || s.size == 0 {
 			continue
@@ -170,6 +173,9 @@ var errStop = fmt.Errorf("stop")
 func (l *Log) MaxTimestamp() (offset, timestamp int64, leaderEpoch int32) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
+	if l.usableLocked() != nil {
+		return -1, -1, -1
+	}
 	var best *segment
 	for _, s := range l.segs {
 		if s.size > 0 && s.maxTs >= 0 && (best == nil || s.maxTs > best.maxTs) {

@@ -10,9 +10,9 @@ import (
 // batch goes, as in Kafka, so the new log end may be below offset.
 func (l *Log) TruncateTo(offset int64) error {
 	l.mu.Lock()
-	if l.closed {
+	if err := l.usableLocked(); err != nil {
 		l.mu.Unlock()
-		return fmt.Errorf("truncate %s: %w", l, ErrClosed)
+		return fmt.Errorf("truncate: %w", err)
 	}
 	err := l.truncateLocked(offset)
 	end := l.next
@@ -22,18 +22,30 @@ func (l *Log) TruncateTo(offset int64) error {
 	return err
 }
 
-// truncateLocked cuts the log at offset. l.mu must be held.
+// truncateLocked cuts the log at offset. If that fails midway the
+// segments no longer match the log's state, so the log goes offline
+// (every call fails with ErrStorage) until a restart recovers it from
+// disk, as Kafka takes a failed log directory offline. l.mu must be held.
 func (l *Log) truncateLocked(offset int64) error {
 	if offset >= l.next {
 		return nil
 	}
+	if err := l.truncateSegmentsLocked(offset); err != nil {
+		l.offline = err
+		l.logger.Error("log offline after failed truncation", "err", err)
+		return err
+	}
+	return nil
+}
+
+// truncateSegmentsLocked does truncateLocked's work. l.mu must be held.
+func (l *Log) truncateSegmentsLocked(offset int64) error {
 	l.truncGen++
 	if offset < l.logStart || offset <= l.segs[0].base {
 		// Nothing survives: start over with an empty segment at offset.
 		l.deleteSegmentsLocked(l.segs)
 		s, err := createSegment(l.fs, l.dir, max(offset, 0), l.nowMs())
 		if err != nil {
-			l.segs = nil
 			return fmt.Errorf("truncate %s: %w: %w", l, err, ErrStorage)
 		}
 		l.segs = []*segment{s}
@@ -79,9 +91,9 @@ func (l *Log) truncateLocked(offset int64) error {
 // the segments wholly below it.
 func (l *Log) DeleteRecordsBefore(offset int64) (newLogStart int64, err error) {
 	l.mu.Lock()
-	if l.closed {
+	if err := l.usableLocked(); err != nil {
 		l.mu.Unlock()
-		return 0, fmt.Errorf("delete records %s: %w", l, ErrClosed)
+		return 0, fmt.Errorf("delete records: %w", err)
 	}
 	if offset > l.next || offset < 0 {
 		start, end := l.logStart, l.next
@@ -130,7 +142,7 @@ func (l *Log) dropBelowStartLocked() error {
 func (l *Log) applyRetention() (deleted int, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed || !l.configured {
+	if l.usableLocked() != nil || !l.configured {
 		return 0, nil
 	}
 	now := l.nowMs()
