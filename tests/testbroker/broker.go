@@ -34,7 +34,6 @@ type Broker struct {
 	// NodeID is the broker's --node-id.
 	NodeID int
 
-	t       testing.TB
 	bin     string
 	extra   []string
 	env     []string
@@ -49,6 +48,7 @@ type Broker struct {
 }
 
 type config struct {
+	addrs   []string // kafka, http, raft; nil: pick free ports
 	args    []string
 	dataDir string
 	nodeID  int
@@ -68,6 +68,13 @@ func WithArgs(args ...string) Option {
 // fresh one.
 func WithDataDir(dir string) Option {
 	return func(c *config) { c.dataDir = dir }
+}
+
+// WithAddrs fixes the Kafka, HTTP and raft listen addresses, for tests that
+// must know them before the broker starts (e.g. a --voters list). Start does
+// not retry on a port clash then. FreeAddrs finds candidates.
+func WithAddrs(kafka, http, raft string) Option {
+	return func(c *config) { c.addrs = []string{kafka, http, raft} }
 }
 
 // WithNodeID sets --node-id (default 1).
@@ -97,7 +104,6 @@ func Start(t testing.TB, opts ...Option) *Broker {
 	b := &Broker{
 		DataDir: cfg.dataDir,
 		NodeID:  cfg.nodeID,
-		t:       t,
 		bin:     bin,
 		extra:   cfg.args,
 		env:     cfg.env,
@@ -121,18 +127,19 @@ func Start(t testing.TB, opts ...Option) *Broker {
 
 	var lastErr error
 	for try := 0; try < startTries; try++ {
-		ports, err := freePorts(3)
-		if err != nil {
-			t.Fatalf("pick ports: %v", err)
+		addrs := cfg.addrs
+		if addrs == nil {
+			var err error
+			if addrs, err = FreeAddrs(3); err != nil {
+				t.Fatalf("pick ports: %v", err)
+			}
 		}
-		b.Addr = loopback(ports[0])
-		b.HTTPAddr = loopback(ports[1])
-		b.RaftAddr = loopback(ports[2])
+		b.Addr, b.HTTPAddr, b.RaftAddr = addrs[0], addrs[1], addrs[2]
 		lastErr = b.launch()
 		if lastErr == nil {
 			return b
 		}
-		if !b.portClash() {
+		if cfg.addrs != nil || !b.portClash() {
 			break
 		}
 	}
@@ -141,11 +148,9 @@ func Start(t testing.TB, opts ...Option) *Broker {
 }
 
 // Restart starts the broker again on the same data dir and ports, stopping it
-// first (SIGTERM) if it still runs. Failures are reported on t, which also
-// becomes the test that later failures are attributed to.
+// first (SIGTERM) if it still runs. Failures are reported on t.
 func (b *Broker) Restart(t testing.TB) {
 	t.Helper()
-	b.t = t
 	if b.Running() {
 		if err := b.Stop(); err != nil {
 			t.Logf("gregor: stop before restart: %v", err)
@@ -335,10 +340,10 @@ func (b *Broker) fileSize() int64 {
 	return fi.Size()
 }
 
-// freePorts asks the kernel for n distinct free TCP ports on 127.0.0.1. They
-// are free when returned, not reserved: Start retries on a clash.
-func freePorts(n int) ([]int, error) {
-	ports := make([]int, 0, n)
+// FreeAddrs asks the kernel for n distinct free TCP ports on 127.0.0.1 and
+// returns them as host:port. They are free when returned, not reserved.
+func FreeAddrs(n int) ([]string, error) {
+	addrs := make([]string, 0, n)
 	var ls []net.Listener
 	defer func() {
 		for _, l := range ls {
@@ -351,9 +356,9 @@ func freePorts(n int) ([]int, error) {
 			return nil, fmt.Errorf("listen: %w", err)
 		}
 		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		addrs = append(addrs, loopback(l.Addr().(*net.TCPAddr).Port))
 	}
-	return ports, nil
+	return addrs, nil
 }
 
 // childEnv is the test's environment without GREGOR_* variables: the broker

@@ -81,3 +81,17 @@ func dial(t *testing.T, addr string) {
 	}
 	c.Close()
 }
+
+// TestFixedAddrs starts a broker on addresses chosen before the start, as a
+// multi-node test must.
+func TestFixedAddrs(t *testing.T) {
+	addrs, err := FreeAddrs(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := Start(t, WithAddrs(addrs[0], addrs[1], addrs[2]))
+	if b.Addr != addrs[0] || b.HTTPAddr != addrs[1] || b.RaftAddr != addrs[2] {
+		t.Fatalf("listening on %s %s %s, asked for %v", b.Addr, b.HTTPAddr, b.RaftAddr, addrs)
+	}
+	dial(t, b.Addr)
+}
