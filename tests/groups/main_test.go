@@ -3,6 +3,7 @@ package groups
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -13,7 +14,13 @@ import (
 	"github.com/gregor-stream/gregor/tests/testbroker"
 )
 
-func TestMain(m *testing.M) { testbroker.Main(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		runChild()
+		return
+	}
+	testbroker.Main(m)
+}
 
 const opTimeout = 60 * time.Second
 
