@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -226,9 +225,7 @@ func EffectiveTopic(topicOverrides map[string]string, broker *Broker, dynamicBro
 		FollowerReplicationThrottled:    SplitList(vals["follower.replication.throttled.replicas"]),
 	}
 	tc.MinCleanableDirtyRatio, _ = strconv.ParseFloat(vals["min.cleanable.dirty.ratio"], 64)
-	policies := SplitList(tc.CleanupPolicy)
-	sort.Strings(policies)
-	for _, p := range policies {
+	for _, p := range SplitList(tc.CleanupPolicy) {
 		tc.Compact = tc.Compact || p == "compact"
 		tc.Delete = tc.Delete || p == "delete"
 	}

@@ -1,6 +1,9 @@
 package config
 
-import "testing"
+import (
+	"strconv"
+	"testing"
+)
 
 func find(vals []Value, name string) Value {
 	for _, v := range vals {
@@ -91,5 +94,39 @@ func BenchmarkEffectiveTopic(b *testing.B) {
 	dyn := map[string]string{"log.segment.bytes": "100000"}
 	for b.Loop() {
 		EffectiveTopic(over, br, dyn)
+	}
+}
+
+// EffectiveTopic takes a faster path than ResolveTopic; they must agree on
+// every layer.
+func TestEffectiveTopicAgreesWithResolveTopic(t *testing.T) {
+	static, err := LoadBroker("", nil, map[string]string{"log.segment.bytes": "7777", "log.retention.hours": "5", "gregor.log.flush.policy": "never"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	over := map[string]string{"max.message.bytes": "123", "cleanup.policy": "compact,delete"}
+	dyn := map[string]string{"log.roll.ms": "999", "gregor.log.flush.policy": "interval", "log.cleaner.min.cleanable.ratio": "0.25"}
+	vals := map[string]string{}
+	for _, v := range ResolveTopic(over, static, dyn) {
+		vals[v.Name] = v.Value
+	}
+	tc := EffectiveTopic(over, static, dyn)
+	checks := map[string]string{
+		"max.message.bytes":         strconv.Itoa(int(tc.MaxMessageBytes)),
+		"cleanup.policy":            tc.CleanupPolicy,
+		"segment.ms":                strconv.FormatInt(tc.SegmentMs, 10),
+		"gregor.flush.policy":       tc.FlushPolicy,
+		"segment.bytes":             strconv.FormatInt(tc.SegmentBytes, 10),
+		"retention.ms":              strconv.FormatInt(tc.RetentionMs, 10),
+		"min.cleanable.dirty.ratio": strconv.FormatFloat(tc.MinCleanableDirtyRatio, 'g', -1, 64),
+		"compression.type":          tc.CompressionType,
+	}
+	for name, got := range checks {
+		if vals[name] != got {
+			t.Errorf("%s: EffectiveTopic %q, ResolveTopic %q", name, got, vals[name])
+		}
+	}
+	if tc.RetentionMs != 5*3600_000 || !tc.Compact || !tc.Delete || tc.FlushPolicy != FlushInterval {
+		t.Errorf("effective %+v", tc)
 	}
 }
