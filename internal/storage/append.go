@@ -41,11 +41,14 @@ func (l *Log) Append(records []byte, leaderEpoch int32, logAppendTime int64) (Ap
 	if logAppendTime >= 0 {
 		info.LogAppendTime = logAppendTime
 	}
-	staged := map[int64]*producerEntry{}
+	var staged map[int64]*producerEntry // only idempotent appends pay for it
 	for _, b := range batches {
 		pid := b.ProducerID()
 		if pid < 0 {
 			continue
+		}
+		if staged == nil {
+			staged = map[int64]*producerEntry{}
 		}
 		e, ok := staged[pid]
 		if !ok {
