@@ -134,3 +134,60 @@ func TestIdempotentDuplicateBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestIdempotenceSurvivesRestart: a producer whose batch was written just
+// before the broker died retries it against the restarted broker. Kafka
+// rebuilds producer state from the log (and its snapshots), so the retry is
+// answered with the original offset and not appended again; the next
+// sequence number continues the log.
+func TestIdempotenceSurvivesRestart(t *testing.T) {
+	for _, how := range []string{"SIGKILL", "SIGTERM"} {
+		t.Run(how, func(t *testing.T) {
+			b := testbroker.Start(t)
+			const topic = "idempotence-restart"
+			createTopic(t, newAdmin(t, b), topic, 1, nil)
+			cl := openKgo(t, b)
+			id, err := kcheck.TopicID(ctxT(t), cl, topic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pid, epoch := initProducerID(t, cl)
+			ts := time.Now().UnixMilli()
+			var first []byte
+			for seq := int32(0); seq < 9; seq += 3 {
+				first = kcheck.BuildBatch(kcheck.BatchSpec{ProducerID: pid, ProducerEpoch: epoch, BaseSequence: seq, Timestamp: ts, Records: kvs(fmt.Sprint("s", seq), 3)})
+				if code, _ := produceRaw(t, cl, topic, id, first); code != 0 {
+					t.Fatalf("batch seq %d: %v", seq, kerr.ErrorForCode(code))
+				}
+			}
+			cl.Close()
+			if how == "SIGKILL" {
+				b.Kill()
+			} else if err := b.Stop(); err != nil {
+				t.Errorf("stop: %v", err)
+			}
+			b.Restart(t)
+
+			cl = newKgo(t, b)
+			code, base := produceRaw(t, cl, topic, id, first) // the last batch, seq 6..8
+			if code != 0 || base != 6 {
+				t.Errorf("retry of the last batch after restart: %v at offset %d, want success at 6", kerr.ErrorForCode(code), base)
+			}
+			next := kcheck.BuildBatch(kcheck.BatchSpec{ProducerID: pid, ProducerEpoch: epoch, BaseSequence: 9, Timestamp: ts, Records: kvs("s9", 2)})
+			if code, base := produceRaw(t, cl, topic, id, next); code != 0 || base != 9 {
+				t.Errorf("next batch after restart: %v at offset %d, want success at 9", kerr.ErrorForCode(code), base)
+			}
+			gap := kcheck.BuildBatch(kcheck.BatchSpec{ProducerID: pid, ProducerEpoch: epoch, BaseSequence: 20, Timestamp: ts, Records: kvs("gap", 1)})
+			if code, _ := produceRaw(t, cl, topic, id, gap); code != kerr.OutOfOrderSequenceNumber.Code {
+				t.Errorf("sequence gap after restart: %v, want OUT_OF_ORDER_SEQUENCE_NUMBER", kerr.ErrorForCode(code))
+			}
+			_, hw, _, err := kcheck.FetchAll(ctxT(t), cl, topic, 0, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if hw != 11 {
+				t.Errorf("high watermark %d, want 11 (9 + 2 records; retry and gap not appended)", hw)
+			}
+		})
+	}
+}
