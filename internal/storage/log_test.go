@@ -505,3 +505,23 @@ func TestCloseCompletesCoveredWaiters(t *testing.T) {
 		t.Fatalf("waiter beyond the log end: %v", err)
 	}
 }
+
+func TestForeignDirectoriesAreLeftAlone(t *testing.T) {
+	e := newEnv(t, nil)
+	mustAppend(t, e.log("real", testConfig()), makeBatch(t, batchSpec{n: 1}), 0)
+	foreign := filepath.Join(e.dir, "raft-1")
+	if err := os.MkdirAll(foreign, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(foreign, "state"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.restart()
+	if e.m.Get("raft", 1) != nil || e.m.Get("real", 0) == nil {
+		t.Fatalf("loaded logs: %v", e.m.Logs())
+	}
+	entries, _ := os.ReadDir(foreign)
+	if len(entries) != 1 {
+		t.Fatalf("foreign dir changed: %d entries", len(entries))
+	}
+}

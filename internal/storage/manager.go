@@ -122,7 +122,7 @@ func OpenManager(opts Options) (*Manager, error) {
 			continue
 		}
 		tp, ok := parseDirName(name)
-		if !ok {
+		if !ok || !m.isPartitionDir(dir) {
 			continue
 		}
 		rp, ok := rps[tp]
@@ -160,6 +160,21 @@ func (m *Manager) Fsyncs() int64 { return m.fsyncs.Load() }
 
 // RecoveredBytes is how many bytes start-up scanned for recovery.
 func (m *Manager) RecoveredBytes() int64 { return m.recoveredBytes.Load() }
+
+// isPartitionDir tells partition directories from anything else an
+// operator or another subsystem put in the data directory.
+func (m *Manager) isPartitionDir(dir string) bool {
+	entries, err := m.fs.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if n := e.Name(); n == partitionMetadataFile || strings.HasSuffix(n, extLog) {
+			return true
+		}
+	}
+	return false
+}
 
 func parseDirName(name string) (topicPartition, bool) {
 	i := strings.LastIndexByte(name, '-')
