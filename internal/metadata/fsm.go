@@ -21,16 +21,21 @@ type fsm struct {
 	subs    []subscriber
 	nextSub uint64
 	queue   []change
+	seq     uint64 // publications so far
 	closed  bool
 	done    chan struct{}
 }
 
 type subscriber struct {
-	id uint64
-	fn func(prev, next *Image)
+	id   uint64
+	from uint64 // first publication it is told about
+	fn   func(prev, next *Image)
 }
 
-type change struct{ prev, next *Image }
+type change struct {
+	seq        uint64
+	prev, next *Image
+}
 
 var _ raft.FSM = (*fsm)(nil)
 
@@ -64,10 +69,14 @@ func (f *fsm) Apply(l *raft.Log) any {
 	return next
 }
 
+// publish stores the image and queues it for subscribers under one lock,
+// so a subscriber is told about exactly the images published after it
+// subscribed: never one older than what Image() returned to it.
 func (f *fsm) publish(prev, next *Image) {
-	f.cur.Store(next)
 	f.subMu.Lock()
-	f.queue = append(f.queue, change{prev, next})
+	f.cur.Store(next)
+	f.seq++
+	f.queue = append(f.queue, change{f.seq, prev, next})
 	f.subMu.Unlock()
 	f.subCond.Signal()
 }
@@ -90,7 +99,9 @@ func (f *fsm) dispatch() {
 		subs := append([]subscriber(nil), f.subs...)
 		f.subMu.Unlock()
 		for _, s := range subs {
-			s.fn(c.prev, c.next)
+			if c.seq >= s.from {
+				s.fn(c.prev, c.next)
+			}
 		}
 	}
 }
@@ -100,7 +111,7 @@ func (f *fsm) subscribe(fn func(prev, next *Image)) func() {
 	defer f.subMu.Unlock()
 	f.nextSub++
 	id := f.nextSub
-	f.subs = append(f.subs, subscriber{id, fn})
+	f.subs = append(f.subs, subscriber{id: id, from: f.seq + 1, fn: fn})
 	return func() {
 		f.subMu.Lock()
 		defer f.subMu.Unlock()

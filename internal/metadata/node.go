@@ -227,9 +227,12 @@ func newUUID() [16]byte {
 // newer state.
 func (n *Node) Image() *Image { return n.fsm.cur.Load() }
 
-// Subscribe calls fn with every newly published image and the one before
-// it, in apply order, from one goroutine. fn must not block long (it holds
-// up every later notification). cancel stops the calls.
+// Subscribe calls fn with every image published after Subscribe returns,
+// and the one before it, in apply order, from one goroutine. To start from
+// a complete state, subscribe first and then read Image(): an image
+// published in between arrives as a notification too. fn must not block
+// long (it holds up every later notification). cancel stops the calls; a
+// call already under way on the dispatcher may still finish.
 func (n *Node) Subscribe(fn func(prev, next *Image)) (cancel func()) { return n.fsm.subscribe(fn) }
 
 // NodeID is this node's id.

@@ -195,3 +195,58 @@ func TestRestartOnAnotherRaftAddr(t *testing.T) {
 		t.Fatal(r[0].Err)
 	}
 }
+
+func TestSubscribeInOrderAndCancel(t *testing.T) {
+	n := newNode(t)
+	ctx := context.Background()
+	type pair struct{ prev, next *Image }
+	got := make(chan pair, 100)
+	cancel := n.Subscribe(func(prev, next *Image) { got <- pair{prev, next} })
+	const count = 20
+	for i := 0; i < count; i++ {
+		name := "s" + string(rune('a'+i))
+		if r := n.CreateTopics(ctx, []CreateTopic{{Name: name, NumPartitions: 1, ReplicationFactor: 1}}, false); r[0].Err != nil {
+			t.Fatal(r[0].Err)
+		}
+	}
+	var last *Image
+	for i := 0; i < count; i++ {
+		var p pair
+		select {
+		case p = <-got:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("only %d notifications", i)
+		}
+		if last != nil && p.prev != last {
+			t.Fatalf("notification %d: prev is not the previous next", i)
+		}
+		if p.next.Offset <= p.prev.Offset {
+			t.Fatalf("offsets not increasing: %d -> %d", p.prev.Offset, p.next.Offset)
+		}
+		last = p.next
+	}
+	if last != n.Image() {
+		t.Error("last notification is not the current image")
+	}
+	cancel()
+	n.CreateTopics(ctx, []CreateTopic{{Name: "after-cancel", NumPartitions: 1, ReplicationFactor: 1}}, false)
+	// The dispatcher delivers in order; a later subscriber seeing the new
+	// image proves the cancelled one had its chance to be (wrongly) called.
+	done := make(chan struct{})
+	cancel2 := n.Subscribe(func(prev, next *Image) {})
+	defer cancel2()
+	n.CreateTopics(ctx, []CreateTopic{{Name: "after-cancel2", NumPartitions: 1, ReplicationFactor: 1}}, false)
+	go func() {
+		for n.Image().Topic("after-cancel2") == nil {
+			time.Sleep(time.Millisecond)
+		}
+		close(done)
+	}()
+	<-done
+	time.Sleep(50 * time.Millisecond)
+	select {
+	case p := <-got:
+		t.Errorf("cancelled subscriber called at offset %d", p.next.Offset)
+	default:
+	}
+}
