@@ -77,7 +77,9 @@ func rowFields(out, first string) []string {
 
 func TestCLI(t *testing.T) {
 	// Every client a command builds must be closed when it returns.
-	defer goleak.VerifyNone(t)
+	// Registered before the broker starts, so it runs after the broker's
+	// own cleanup has reaped the process.
+	t.Cleanup(func() { goleak.VerifyNone(t) })
 	b := testbroker.Start(t)
 	addr, node := b.Addr, fmt.Sprint(b.NodeID)
 
@@ -232,7 +234,12 @@ func testProduceConsume(t *testing.T, addr string) {
 	// Keys decide the partition; -p overrides it.
 	mustRun(t, addr, "", "topic", "create", "spread", "-p", "4")
 	mustRun(t, addr, "a\nb\nc\n", "produce", "spread", "-p", "3", "--acks", "1")
-	r = mustRun(t, addr, "", "consume", "spread", "--format", "{{.Partition}}:{{.Value}}")
+	// acks=1 answers before the high watermark has to move (a broker may
+	// advance it only once the data is flushed), so wait for visibility.
+	waitFor(t, "acks=1 records to become readable", func() bool {
+		r = mustRun(t, addr, "", "consume", "spread", "--format", "{{.Partition}}:{{.Value}}")
+		return r.stdout != ""
+	})
 	if r.stdout != "3:a\n3:b\n3:c\n" {
 		t.Errorf("records produced with -p 3 read back as %q", r.stdout)
 	}
