@@ -23,6 +23,12 @@ func newHCLogger(logger *slog.Logger, name string) hclog.Logger {
 	})
 }
 
+// routine are messages raft logs as warnings that are part of normal
+// operation: every start of a node begins with an election.
+var routine = map[string]bool{
+	"heartbeat timeout reached, starting election": true,
+}
+
 // slogWriter turns hclog's JSON lines into slog records, keeping the level
 // and the key/value pairs.
 type slogWriter struct{ logger *slog.Logger }
@@ -53,6 +59,9 @@ func (w *slogWriter) emit(line []byte) {
 		level = slog.LevelError
 	}
 	msg, _ := m["@message"].(string)
+	if level > slog.LevelInfo && routine[msg] {
+		level = slog.LevelInfo
+	}
 	module, _ := m["@module"].(string)
 	attrs := []any{"component", module}
 	keys := make([]string, 0, len(m))

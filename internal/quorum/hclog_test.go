@@ -14,7 +14,14 @@ func TestHCLogGoesToSlogAtWarn(t *testing.T) {
 	hc.Info("chatty election detail", "term", 3)
 	hc.Warn("heartbeat failed", "peer", "2", "backoff", 10)
 	hc.Error("snapshot failed", "error", "disk full")
+	hc.Warn("heartbeat timeout reached, starting election")
 	out := buf.String()
+	if !strings.Contains(out, `level=INFO msg="heartbeat timeout reached, starting election"`) {
+		t.Errorf("routine election warning not downgraded: %s", out)
+	}
+	if strings.Count(out, "component=") != 3 {
+		t.Errorf("component attribute repeated or missing: %s", out)
+	}
 	if strings.Contains(out, "chatty") {
 		t.Errorf("info passed the warn filter: %s", out)
 	}

@@ -67,6 +67,7 @@ func Open(cfg Config, fsm raft.FSM) (*Quorum, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
+	hc := newHCLogger(logger, "raft")
 	logger = logger.With("component", "quorum")
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create metadata dir: %w", err)
@@ -93,7 +94,6 @@ func Open(cfg Config, fsm raft.FSM) (*Quorum, error) {
 		isVoter = isVoter || v.ID == cfg.NodeID
 	}
 
-	hc := newHCLogger(logger, "raft")
 	rc := raft.DefaultConfig()
 	rc.LocalID = ServerID(cfg.NodeID)
 	rc.Logger = hc
