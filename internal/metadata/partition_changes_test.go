@@ -154,7 +154,7 @@ func TestUncleanElection(t *testing.T) {
 }
 
 func TestSessionExpiryFencesAndHeartbeatUnfences(t *testing.T) {
-	b, err := config.LoadBroker("", nil, map[string]string{"broker.session.timeout.ms": "300", "broker.heartbeat.interval.ms": "20"})
+	b, err := config.LoadBroker("", nil, map[string]string{"broker.session.timeout.ms": "1500", "broker.heartbeat.interval.ms": "20"})
 	if err != nil {
 		t.Fatal(err)
 	}
