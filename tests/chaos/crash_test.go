@@ -103,7 +103,10 @@ func createTopic(t *testing.T, b *testbroker.Broker) {
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	resp, err := kadm.NewClient(cl).CreateTopic(ctx, partitions, 1, nil, topic)
+	// Small segments make the crash land across segment rolls too, so
+	// recovery must rebuild indexes over many files, not one.
+	configs := map[string]*string{"segment.bytes": kadm.StringPtr("1048576")}
+	resp, err := kadm.NewClient(cl).CreateTopic(ctx, partitions, 1, configs, topic)
 	if err == nil {
 		err = resp.Err
 	}
@@ -135,7 +138,7 @@ func produceUntil(t *testing.T, b *testbroker.Broker, led *ledger, nextSeq []int
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	var failed atomic.Int64
+	var sent, acked, failed atomic.Int64
 	for p := int32(0); p < partitions; p++ {
 		wg.Add(1)
 		go func() {
@@ -144,11 +147,13 @@ func produceUntil(t *testing.T, b *testbroker.Broker, led *ledger, nextSeq []int
 				seq := nextSeq[p]
 				nextSeq[p]++
 				r := &kgo.Record{Partition: p, Key: key(p, seq), Value: value(p, seq)}
+				sent.Add(1)
 				cl.Produce(ctx, r, func(r *kgo.Record, err error) {
 					if err != nil {
 						failed.Add(1)
 						return
 					}
+					acked.Add(1)
 					led.add(r.Partition, r.Offset, seq)
 				})
 			}
@@ -168,7 +173,16 @@ func produceUntil(t *testing.T, b *testbroker.Broker, led *ledger, nextSeq []int
 	case <-time.After(30 * time.Second):
 		t.Fatalf("producer client did not close within 30 s of the kill")
 	}
-	t.Logf("%d records unacknowledged when the broker went down", failed.Load())
+	// Promises may still be running after Close returns; every one must
+	// have reported before the ledger is read.
+	deadline := time.Now().Add(30 * time.Second)
+	for sent.Load() != acked.Load()+failed.Load() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("%d records sent, %d acknowledged, %d failed when the broker went down", sent.Load(), acked.Load(), failed.Load())
+	if sent.Load() != acked.Load()+failed.Load() {
+		t.Errorf("%d records sent but only %d acknowledged + %d failed reported", sent.Load(), acked.Load(), failed.Load())
+	}
 }
 
 // verify checks the whole log after a restart: every batch well-formed with

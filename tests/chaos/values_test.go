@@ -12,7 +12,7 @@ import (
 // can be checked byte for byte without the ledger.
 func value(p int32, seq int64) []byte {
 	head := fmt.Sprintf("p=%d seq=%d|", p, seq)
-	n := int(uint64(seq)*7919%1500) + 16
+	n := int(uint64(seq)*7919%400) + 16
 	body := make([]byte, n)
 	x := uint32(seq)*2654435761 + uint32(p)
 	for i := range body {
