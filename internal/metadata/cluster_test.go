@@ -67,16 +67,34 @@ func TestThreeVoters(t *testing.T) {
 		}
 	}
 
-	ctx := context.Background()
-	for id := int32(1); id <= 3; id++ {
-		if err := ctrl.RegisterBroker(ctx, Broker{ID: id, Host: "127.0.0.1", Port: 9090 + id}); err != nil {
-			t.Fatal(err)
+	// On a loaded machine leadership may move at any time: retry on the
+	// current controller, as a client would on NOT_CONTROLLER.
+	onController := func(skip *Node, op func(*Node) error) {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			err := op(controller(skip))
+			if err == nil {
+				return
+			}
+			if !errors.Is(err, ErrNotController) || time.Now().After(deadline) {
+				t.Fatal(err)
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	r := ctrl.CreateTopics(ctx, []CreateTopic{{Name: "replicated", NumPartitions: 6, ReplicationFactor: 3}}, false)
-	if r[0].Err != nil {
-		t.Fatal(r[0].Err)
+	ctx := context.Background()
+	for id := int32(1); id <= 3; id++ {
+		onController(nil, func(c *Node) error {
+			return c.RegisterBroker(ctx, Broker{ID: id, Host: "127.0.0.1", Port: 9090 + id})
+		})
 	}
+	var r []CreateTopicResult
+	onController(nil, func(c *Node) error {
+		ctrl = c
+		r = c.CreateTopics(ctx, []CreateTopic{{Name: "replicated", NumPartitions: 6, ReplicationFactor: 3}}, false)
+		return r[0].Err
+	})
 	waitTopic := func(n *Node, name string) *Topic {
 		deadline := time.Now().Add(10 * time.Second)
 		for time.Now().Before(deadline) {
@@ -116,10 +134,9 @@ func TestThreeVoters(t *testing.T) {
 	if next.Image().ControllerID != next.NodeID() {
 		t.Errorf("new controller image says %d", next.Image().ControllerID)
 	}
-	r = next.CreateTopics(ctx, []CreateTopic{{Name: "after-failover", NumPartitions: 1, ReplicationFactor: 3}}, false)
-	if r[0].Err != nil {
-		t.Fatal(r[0].Err)
-	}
+	onController(ctrl, func(c *Node) error {
+		return c.CreateTopics(ctx, []CreateTopic{{Name: "after-failover", NumPartitions: 1, ReplicationFactor: 3}}, false)[0].Err
+	})
 	for _, n := range nodes {
 		if n != ctrl {
 			waitTopic(n, "after-failover")

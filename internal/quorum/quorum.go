@@ -206,6 +206,9 @@ func (q *Quorum) Close() error {
 			errs = append(errs, fmt.Errorf("%w: %v", ErrShutdown, err))
 		}
 	}
+	// Pooled outgoing connections outlive raft: close them so the peers'
+	// connection handlers see EOF instead of waiting forever.
+	q.transport.CloseStreams()
 	if err := q.transport.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close raft transport: %w", err))
 	}
