@@ -404,3 +404,27 @@ func TestFailedTruncationTakesLogOffline(t *testing.T) {
 	}
 	mustAppend(t, l, makeBatch(t, batchSpec{n: 1}), 0)
 }
+
+func TestRecoveryPointStopsAtUnsyncedSealedSegment(t *testing.T) {
+	e := newEnv(t, nil)
+	cfg := testConfig()
+	cfg.SegmentBytes = 2048
+	l := e.log("rpseal", cfg)
+	e.m.stopLoops() // keep the flusher from syncing the sealed segment
+	for l.NumSegments() < 2 {
+		mustAppend(t, l, makeBatch(t, batchSpec{n: 1, valueSize: 300}), 0)
+	}
+	sealed := l.segs[0]
+	// As if a flush captured the new log end and the roll landed between
+	// its capture and its fsync.
+	l.flushed.Store(l.LogEndOffset())
+	if rp := l.recoveryPoint(); rp != sealed.base {
+		t.Fatalf("recovery point %d with segment %d unsynced, want %d", rp, sealed.base, sealed.base)
+	}
+	if err := l.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if rp := l.recoveryPoint(); rp != l.LogEndOffset() {
+		t.Fatalf("recovery point %d after flush, want %d", rp, l.LogEndOffset())
+	}
+}

@@ -110,6 +110,23 @@ func (l *Log) LogEndOffset() int64 {
 // FlushedOffset: every offset below it is fsynced.
 func (l *Log) FlushedOffset() int64 { return l.flushed.Load() }
 
+// recoveryPoint is what may be checkpointed as needing no scan: the
+// flushed offset, but no later than the start of a sealed segment whose
+// index files are not yet fsynced (a roll can land between a flush's
+// capture and its fsync), since start-up trusts those indexes.
+func (l *Log) recoveryPoint() int64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	rp := l.flushed.Load()
+	for _, s := range l.segs[:max(len(l.segs)-1, 0)] {
+		if s.needSync {
+			rp = min(rp, s.base)
+			break
+		}
+	}
+	return rp
+}
+
 // Size is the total bytes of the log's segments.
 func (l *Log) Size() int64 {
 	l.mu.RLock()

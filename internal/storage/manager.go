@@ -403,7 +403,7 @@ func (m *Manager) writeCheckpoints() error {
 	starts := map[topicPartition]int64{}
 	for _, l := range m.Logs() {
 		tp := topicPartition{l.topic, l.partition}
-		rps[tp] = l.FlushedOffset()
+		rps[tp] = l.recoveryPoint()
 		starts[tp] = l.LogStartOffset()
 	}
 	rp, lso := encodeOffsetCheckpoint(rps), encodeOffsetCheckpoint(starts)
