@@ -22,6 +22,9 @@ import (
 
 func TestMain(m *testing.M) { testbroker.Main(m) }
 
+// runLimit bounds one CLI invocation in these tests.
+var runLimit = 60 * time.Second
+
 type result struct {
 	stdout, stderr string
 	err            error
@@ -38,9 +41,15 @@ func gregor(t *testing.T, brokers, stdin string, args ...string) result {
 	root.SetOut(&out)
 	root.SetErr(&errOut)
 	root.SetArgs(append(args, "-b", brokers, "--timeout", "20s"))
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), runLimit)
 	defer cancel()
 	err := root.ExecuteContext(ctx)
+	if ctx.Err() != nil {
+		// Commands treat a cancelled context like Ctrl-C and exit
+		// cleanly, so a command that would never have ended on its own
+		// must be caught here.
+		t.Errorf("gregor %s did not finish by itself within %v", strings.Join(args, " "), runLimit)
+	}
 	return result{out.String(), errOut.String(), err}
 }
 
@@ -86,6 +95,7 @@ func TestCLI(t *testing.T) {
 	t.Run("topic lifecycle", func(t *testing.T) { testTopicLifecycle(t, addr, node) })
 	t.Run("produce and consume formats", func(t *testing.T) { testProduceConsume(t, addr) })
 	t.Run("consumer group", func(t *testing.T) { testConsumerGroup(t, addr) })
+	t.Run("transactions", func(t *testing.T) { testTransactions(t, addr) })
 	t.Run("consume from time", func(t *testing.T) { testConsumeFromTime(t, addr) })
 	t.Run("cluster info", func(t *testing.T) { testClusterInfo(t, addr, node) })
 	t.Run("bench", func(t *testing.T) { testBench(t, addr) })
@@ -297,9 +307,62 @@ func testConsumerGroup(t *testing.T, addr string) {
 	}
 }
 
+// A log that ends in transaction markers must still let consume reach
+// its end, and read_committed must hide the aborted records.
+func testTransactions(t *testing.T, addr string) {
+	if missing := missingAPIs(t, addr, kmsg.InitProducerID, kmsg.AddPartitionsToTxn, kmsg.EndTxn, kmsg.FindCoordinator); len(missing) > 0 {
+		t.Skipf("broker does not implement %v yet", missing)
+	}
+	mustRun(t, addr, "", "topic", "create", "txns", "-p", "1")
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.TransactionalID("cli-e2e"), kgo.DefaultProduceTopic("txns"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	txn := func(commit kgo.TransactionEndTry, values ...string) {
+		t.Helper()
+		if err := cl.BeginTransaction(); err != nil {
+			t.Fatalf("begin: %v", err)
+		}
+		for _, v := range values {
+			if err := cl.ProduceSync(ctx, kgo.StringRecord(v)).FirstErr(); err != nil {
+				t.Fatalf("produce %s: %v", v, err)
+			}
+		}
+		if err := cl.EndTransaction(ctx, commit); err != nil {
+			t.Fatalf("end transaction: %v", err)
+		}
+	}
+	txn(kgo.TryCommit, "c1", "c2")
+	txn(kgo.TryAbort, "x")
+
+	r := mustRun(t, addr, "", "consume", "txns", "--isolation", "read_committed")
+	if r.stdout != "c1\nc2\n" {
+		t.Errorf("read_committed printed %q", r.stdout)
+	}
+	r = mustRun(t, addr, "", "consume", "txns")
+	if r.stdout != "c1\nc2\nx\n" {
+		t.Errorf("read_uncommitted printed %q", r.stdout)
+	}
+	r = mustRun(t, addr, "", "bench", "consume", "txns", "--json", "-q")
+	if !strings.Contains(r.stdout, `"records": 3`) {
+		t.Errorf("bench consume over a transactional log: %s", r.stdout)
+	}
+}
+
 // missingGroupAPIs lists the consumer-group requests the broker does not
 // advertise in ApiVersions.
 func missingGroupAPIs(t *testing.T, addr string) []string {
+	t.Helper()
+	return missingAPIs(t, addr, kmsg.FindCoordinator, kmsg.JoinGroup, kmsg.SyncGroup, kmsg.Heartbeat,
+		kmsg.OffsetCommit, kmsg.OffsetFetch, kmsg.LeaveGroup)
+}
+
+// missingAPIs lists the requests among keys that the broker does not
+// advertise in ApiVersions.
+func missingAPIs(t *testing.T, addr string, keys ...kmsg.Key) []string {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
 	if err != nil {
@@ -317,7 +380,7 @@ func missingGroupAPIs(t *testing.T, addr string) []string {
 		have[k.ApiKey] = true
 	}
 	var missing []string
-	for _, k := range []kmsg.Key{kmsg.FindCoordinator, kmsg.JoinGroup, kmsg.SyncGroup, kmsg.Heartbeat, kmsg.OffsetCommit, kmsg.OffsetFetch, kmsg.LeaveGroup} {
+	for _, k := range keys {
 		if !have[int16(k)] {
 			missing = append(missing, k.Name())
 		}

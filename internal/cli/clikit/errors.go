@@ -1,11 +1,6 @@
 package clikit
 
-import (
-	"errors"
-	"fmt"
-
-	"github.com/twmb/franz-go/pkg/kerr"
-)
+import "fmt"
 
 // KafkaErr joins a per-resource Kafka error with the broker's optional
 // message. kerr errors already print as "NAME: description", which is the
@@ -18,9 +13,4 @@ func KafkaErr(err error, brokerMsg string) error {
 		return fmt.Errorf("%w (%s)", err, brokerMsg)
 	}
 	return err
-}
-
-// IsCode reports whether err carries the Kafka error target.
-func IsCode(err error, target *kerr.Error) bool {
-	return errors.Is(err, target)
 }

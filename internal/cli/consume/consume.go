@@ -184,6 +184,11 @@ func run(cmd *cobra.Command, conn *clikit.Conn, topic string, o options) error {
 					delete(plan.remaining, r.Partition)
 				}
 				if r.Attrs.IsControl() {
+					// Committing past a marker spares the next group run
+					// from fetching it again.
+					if o.group != "" {
+						cl.MarkCommitRecords(r)
+					}
 					continue
 				}
 				if err := format(out, r); err != nil {
