@@ -111,6 +111,11 @@ var brokerDefs = []Def{
 	{Name: "log.message.timestamp.after.max.ms", Type: Long, Default: maxLong, Validate: atLeast(0),
 		Doc: "Default for message.timestamp.after.max.ms."},
 
+	{Name: "log.local.retention.ms", Type: Long, Default: "-2", Validate: atLeast(-2),
+		Doc: "Default for local.retention.ms (tiered storage; unused)."},
+	{Name: "log.local.retention.bytes", Type: Long, Default: "-2", Validate: atLeast(-2),
+		Doc: "Default for local.retention.bytes (tiered storage; unused)."},
+
 	// Cleaner.
 	{Name: "log.cleaner.enable", Type: Boolean, Default: "true", ReadOnly: true,
 		Doc: "Run the log cleaner for compacted topics."},

@@ -125,6 +125,8 @@ func TestValidateTopicConfigs(t *testing.T) {
 		{"retention.msx": "5"},
 		{"log.retention.ms": "5"}, // a broker name is not a topic config
 		{"segment.ms": "0"},
+		{"remote.storage.enable": "true"},
+		{"min.compaction.lag.ms": "10", "max.compaction.lag.ms": "5"},
 	} {
 		if err := ValidateTopicConfigs(m); !errors.Is(err, ErrInvalidConfig) {
 			t.Errorf("%v: err = %v, want ErrInvalidConfig", m, err)

@@ -115,6 +115,20 @@ func ValidateTopicConfigs(m map[string]string) error {
 			return err
 		}
 	}
+	return checkCompactionLags(m["min.compaction.lag.ms"], m["max.compaction.lag.ms"])
+}
+
+// checkCompactionLags refuses a minimum above the maximum when a topic sets
+// both, as Kafka does.
+func checkCompactionLags(minLag, maxLag string) error {
+	if minLag == "" || maxLag == "" {
+		return nil
+	}
+	lo, err1 := strconv.ParseInt(strings.TrimSpace(minLag), 10, 64)
+	hi, err2 := strconv.ParseInt(strings.TrimSpace(maxLag), 10, 64)
+	if err1 == nil && err2 == nil && lo > hi {
+		return fmt.Errorf("%w: min.compaction.lag.ms=%d exceeds max.compaction.lag.ms=%d", ErrInvalidConfig, lo, hi)
+	}
 	return nil
 }
 
