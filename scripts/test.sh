@@ -12,8 +12,11 @@ if ! command -v kcat >/dev/null 2>&1; then
 		sudo="sudo"
 	fi
 	echo "scripts/test.sh: installing kcat"
-	$sudo apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq kcat >/dev/null
+	# A failed install is reported, not fatal: every other test still runs
+	# and TestKcat fails naming the missing tool.
+	if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq kcat >/dev/null; }; then
+		echo "scripts/test.sh: warning: could not install kcat" >&2
+	fi
 fi
 
 # confluent-kafka-go links a bundled static librdkafka through cgo.
