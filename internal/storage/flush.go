@@ -158,13 +158,21 @@ func (l *Log) flushFailed(cause error) {
 	l.logger.Error("flush failed", "err", cause)
 	l.mu.Lock()
 	fl := l.flushed.Load()
-	if l.cfg.FlushPolicy == FlushAlways && l.usableLocked() == nil {
+	truncated := false
+	if l.cfg.FlushPolicy == FlushAlways && l.usableLocked() == nil && fl < l.next {
 		if err := l.truncateLocked(fl); err != nil {
 			l.logger.Error("truncate unflushed tail after failed flush", "err", err)
+		} else {
+			truncated = true
 		}
 	}
 	l.mu.Unlock()
 	l.failWaiters(fl, cause)
+	if truncated {
+		if err := l.m.writeCheckpoints(); err != nil {
+			l.logger.Error("checkpoint after truncation", "err", err)
+		}
+	}
 }
 
 // markDirty queues l for the flusher.

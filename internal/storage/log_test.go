@@ -229,6 +229,13 @@ func TestTruncateTo(t *testing.T) {
 	if l.LogEndOffset() != 24 {
 		t.Fatalf("log end %d after truncating into a batch, want 24", l.LogEndOffset())
 	}
+	cp, err := os.ReadFile(filepath.Join(e.dir, "recovery-point-offset-checkpoint"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rps, err := decodeOffsetCheckpoint(cp); err != nil || rps[topicPartition{"trunc", 0}] > 24 {
+		t.Fatalf("recovery point checkpoint after truncation: %q %v", cp, err)
+	}
 	checkContiguous(t, readAll(t, l), 0, 24)
 	if ep, ok := l.LatestEpoch(); !ok || ep != 2 {
 		t.Fatalf("latest epoch %d after truncation, want 2 (epoch 3 began at 30)", ep)

@@ -19,7 +19,15 @@ func (l *Log) TruncateTo(offset int64) error {
 	l.mu.Unlock()
 	// Waiters run without l.mu: their callbacks may call back into the log.
 	l.failWaiters(end, fmt.Errorf("%s truncated to %d: %w", l, end, ErrStorage))
-	return err
+	if err != nil {
+		return err
+	}
+	// Segments below the old recovery point now end differently; the
+	// lower point must be on disk before new appends can land there.
+	if err := l.m.writeCheckpoints(); err != nil {
+		return fmt.Errorf("truncate %s: %w: %w", l, err, ErrStorage)
+	}
+	return nil
 }
 
 // truncateLocked cuts the log at offset. If that fails midway the
