@@ -42,11 +42,13 @@
 //
 // # Index memory
 //
-// Only the active segment keeps its index entries in memory. Sealed
-// segments answer lookups by binary search with ReadAt on the index files
-// (served from the page cache), so memory does not grow with the number of
-// segments. Index files are written as entries are added, never
-// preallocated.
+// Only the active segment keeps index entries in memory, and only its
+// newest 512-1024 per index (where tail-following consumers look). Older
+// entries and sealed segments are found by binary search with ReadAt on the
+// index files (served from the page cache), so memory per partition is a
+// few KiB whatever the segment size or count. Index files are written as
+// entries are added, never preallocated. Every segment keeps its three
+// files open (as Kafka does), so file descriptors grow with segments.
 //
 // # Concurrency and lock order
 //
