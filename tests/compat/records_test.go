@@ -3,7 +3,6 @@ package compat
 import (
 	"bytes"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -91,7 +90,6 @@ type checkOpts struct {
 	// each must lie in [tsLow, tsHigh] (clients that cannot set one).
 	exactTS        bool
 	tsLow, tsHigh  time.Time
-	ignoreHeaders  bool
 	partitionCount int32 // >0: every record must land in [0, partitionCount)
 }
 
@@ -135,7 +133,7 @@ func checkConsumed(t *testing.T, sent, got []rec, o checkOpts) {
 		if !bytes.Equal(g.Key, s.Key) {
 			fail("%s: key %q, sent %q", where, g.Key, s.Key)
 		}
-		if !o.ignoreHeaders && !sameHeaders(g.Headers, s.Headers) {
+		if !sameHeaders(g.Headers, s.Headers) {
 			fail("%s: headers %v, sent %v", where, g.Headers, s.Headers)
 		}
 		if o.exactTS {
@@ -205,13 +203,4 @@ func sameHeaders(a, b []header) bool {
 		}
 	}
 	return true
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
