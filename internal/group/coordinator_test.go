@@ -138,3 +138,47 @@ func TestInitialRebalanceDelay(t *testing.T) {
 		t.Errorf("leader got %d members, want 2", len(leader.Members))
 	}
 }
+
+// TestCleanupBoundsLog: after many commits of the same keys, cleanup moves
+// the log start offset past the superseded records, and a replay still
+// finds the latest offsets and the group.
+func TestCleanupBoundsLog(t *testing.T) {
+	st := startStack(t, t.TempDir(), nil)
+	defer st.close()
+	st.createTopic(t, "t", 2)
+	c, stop := st.coordinator(t, "g")
+	// An older group in the same partition, committed once: its record
+	// is live and must survive cleanup.
+	old := "old"
+	for i := 0; c.PartitionFor(old) != c.PartitionFor("g"); i++ {
+		old = "old-" + itoa(int64(i))
+	}
+	if ec := commit(t, c, old, "", -1, "t", 0, 11); ec != 0 {
+		t.Fatalf("commit: %v", kerr.ErrorForCode(ec))
+	}
+	for i := 0; i < 300; i++ {
+		if ec := commit(t, c, "g", "", -1, "t", int32(i%2), int64(i)); ec != 0 {
+			t.Fatalf("commit %d: %v", i, kerr.ErrorForCode(ec))
+		}
+	}
+	sh, e := c.lockShard("g")
+	if e != nil {
+		t.Fatal(e)
+	}
+	sh.mu.Unlock()
+	before := sh.p.Log().LogStartOffset()
+	sh.cleanup(100)
+	waitUntil(t, func() bool { return sh.p.Log().LogStartOffset() > before+250 })
+	if got := fetch(t, c, "g", "t", 0); got != 298 {
+		t.Errorf("after cleanup: partition 0 at %d, want 298", got)
+	}
+	stop()
+	c, stop = st.coordinator(t, "g")
+	defer stop()
+	if a, b := fetch(t, c, "g", "t", 0), fetch(t, c, "g", "t", 1); a != 298 || b != 299 {
+		t.Errorf("after cleanup and replay: %d and %d, want 298 and 299", a, b)
+	}
+	if got := fetch(t, c, old, "t", 0); got != 11 {
+		t.Errorf("the older group's offset after cleanup and replay: %d, want 11", got)
+	}
+}

@@ -21,6 +21,12 @@
 // points (who is waiting in a join) is live state that a new coordinator
 // rebuilds from the last written generation plus the members' rejoins.
 //
+// __consumer_offsets is created with cleanup.policy=compact; until the log
+// cleaner exists, Cleanup keeps it bounded by copying live records forward
+// and moving the log start offset past the superseded ones (see
+// cleanup.go). Offsets of empty groups expire after
+// offsets.retention.minutes (expire.go).
+//
 // Concurrency: Coordinator.mu guards the shard map; shard.mu guards every
 // group of that shard, including its timers' effects (timer callbacks take
 // shard.mu and re-check that what they were armed for still holds). Lock

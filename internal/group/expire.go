@@ -22,6 +22,7 @@ func (c *Coordinator) expireLoop() {
 			return
 		case <-t.C:
 			c.ExpireOffsets(time.Now())
+			c.Cleanup()
 		}
 	}
 }

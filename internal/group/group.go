@@ -139,6 +139,10 @@ type group struct {
 	offsetPos map[topicPartition]int64
 	// deleted marks a group tombstone seen during replay.
 	deleted bool
+	// metaPos and metaValue are the log offset and value of the latest
+	// group metadata record (nil value: none or a tombstone).
+	metaPos   int64
+	metaValue []byte
 }
 
 func newGroup(id string, now time.Time) *group {
@@ -151,6 +155,7 @@ func newGroup(id string, now time.Time) *group {
 		pending:   map[string]*time.Timer{},
 		offsets:   map[topicPartition]offset{},
 		offsetPos: map[topicPartition]int64{},
+		metaPos:   -1,
 	}
 }
 

@@ -28,6 +28,10 @@ type shard struct {
 	loaded bool
 	closed bool
 	groups map[string]*group
+	// inflight counts appends not yet completed; cleanup copies records
+	// forward only when it is zero, so a copy never lands after a newer
+	// value of the same key that is still in flight.
+	inflight int
 }
 
 func newShard(c *Coordinator, part, epoch int32) *shard {
@@ -106,17 +110,22 @@ func (s *shard) apply(off int64, key, value []byte) error {
 		}
 		return nil
 	}
-	// Group metadata is applied from the log on replay only: on the live
-	// path the state machine already holds what the record says.
-	if s.loaded {
-		return nil
-	}
 	if g == nil {
 		if d.meta == nil {
 			return nil
 		}
 		g = newGroup(d.group, time.Now())
 		s.groups[d.group] = g
+	}
+	if off < g.metaPos {
+		return nil
+	}
+	g.metaPos = off
+	g.metaValue = value
+	// Group metadata is applied from the log on replay only: on the live
+	// path the state machine already holds what the record says.
+	if s.loaded {
+		return nil
 	}
 	if d.meta == nil {
 		g.members = map[string]*member{}
@@ -202,9 +211,11 @@ func (s *shard) close() {
 // appendRecords writes kvs to the shard's partition; done runs with s.mu
 // held once they are committed (or failed). s.mu must be held.
 func (s *shard) appendRecords(kvs []coordinator.KV, done func(first int64, err error)) {
+	s.inflight++
 	coordinator.Append(s.p, kvs, time.Now(), func(first int64, err error) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		s.inflight--
 		if err == nil && s.closed {
 			err = kerr.NotCoordinator
 		}
