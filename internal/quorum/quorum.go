@@ -42,6 +42,7 @@ type Quorum struct {
 	stable    *StableStore
 	transport *raft.NetworkTransport
 	logger    *slog.Logger
+	lock      *os.File
 	// Bootstrapped is true when this Open created a fresh cluster.
 	Bootstrapped bool
 }
@@ -119,36 +120,46 @@ func Open(cfg Config, fsm raft.FSM) (*Quorum, error) {
 	}
 	rc.SnapshotInterval = 30 * time.Second
 
+	lock, err := lockDir(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
 	logs, err := OpenLogStore(filepath.Join(cfg.Dir, "raft.log"), logger)
 	if err != nil {
+		unlock(lock)
 		return nil, err
 	}
 	stable, err := OpenStableStore(filepath.Join(cfg.Dir, "raft-stable.json"))
 	if err != nil {
 		logs.Close()
+		unlock(lock)
 		return nil, err
 	}
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.Dir, 2, hc)
 	if err != nil {
 		logs.Close()
+		unlock(lock)
 		return nil, fmt.Errorf("open snapshot store: %w", err)
 	}
 	var adv net.Addr
 	if advertise != cfg.BindAddr {
 		if adv, err = net.ResolveTCPAddr("tcp", advertise); err != nil {
 			logs.Close()
+			unlock(lock)
 			return nil, fmt.Errorf("resolve raft advertise address: %w", err)
 		}
 	}
 	transport, err := raft.NewTCPTransportWithLogger(cfg.BindAddr, adv, 3, 10*time.Second, hc)
 	if err != nil {
 		logs.Close()
+		unlock(lock)
 		return nil, fmt.Errorf("listen raft on %s: %w", cfg.BindAddr, err)
 	}
-	q := &Quorum{logs: logs, stable: stable, transport: transport, logger: logger}
+	q := &Quorum{logs: logs, stable: stable, transport: transport, logger: logger, lock: lock}
 	fail := func(err error) (*Quorum, error) {
 		transport.Close()
 		logs.Close()
+		unlock(lock)
 		return nil, err
 	}
 
@@ -215,5 +226,13 @@ func (q *Quorum) Close() error {
 	if err := q.logs.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close raft log: %w", err))
 	}
+	unlock(q.lock)
 	return errors.Join(errs...)
+}
+
+// unlock releases the directory lock (closing the file drops the flock).
+func unlock(f *os.File) {
+	if f != nil {
+		f.Close()
+	}
 }

@@ -203,3 +203,23 @@ func TestCompactionThenRestart(t *testing.T) {
 		t.Fatalf("after compaction and restart: %d commands, first %v last %v", len(got), got[:1], got[len(got)-1:])
 	}
 }
+
+func TestSecondOpenOfADirFails(t *testing.T) {
+	dir := t.TempDir()
+	q, err := Open(Config{NodeID: 1, Dir: dir, BindAddr: "127.0.0.1:0", Logger: quietLogger()}, &listFSM{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q2, err := Open(Config{NodeID: 1, Dir: dir, BindAddr: "127.0.0.1:0", Logger: quietLogger()}, &listFSM{}); err == nil {
+		q2.Close()
+		t.Fatal("second open of the same dir succeeded")
+	}
+	if err := q.Close(); err != nil {
+		t.Fatal(err)
+	}
+	q, err = Open(Config{NodeID: 1, Dir: dir, BindAddr: "127.0.0.1:0", Logger: quietLogger()}, &listFSM{})
+	if err != nil {
+		t.Fatalf("reopen after close: %v", err)
+	}
+	q.Close()
+}
