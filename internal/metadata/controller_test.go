@@ -174,6 +174,12 @@ func TestCreatePartitions(t *testing.T) {
 	if r := n.CreatePartitions(ctx, []CreatePartitions{{Topic: "grow", Count: 6, Assignments: [][]int32{{1}}}}, false); r[0].Err != nil {
 		t.Fatal(r[0].Err)
 	}
+	if p, ok := n.Image().Partition("grow", 5); !ok || p.Leader != 1 {
+		t.Errorf("partition 5: %+v %v", p, ok)
+	}
+	if _, ok := n.Image().Partition("grow", 6); ok {
+		t.Error("partition 6 exists")
+	}
 }
 
 func strp(s string) *string { return &s }

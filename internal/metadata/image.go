@@ -113,6 +113,15 @@ func (img *Image) TopicNames() []string {
 	return out
 }
 
+// Partition returns partition p of topic, ok=false when either is unknown.
+func (img *Image) Partition(topic string, p int32) (Partition, bool) {
+	t := img.Topics[topic]
+	if t == nil || p < 0 || int(p) >= len(t.Partitions) {
+		return Partition{}, false
+	}
+	return t.Partitions[p], true
+}
+
 // BrokerList returns the registered brokers sorted by id.
 func (img *Image) BrokerList() []Broker {
 	out := make([]Broker, 0, len(img.Brokers))
