@@ -428,3 +428,68 @@ func TestRecoveryPointStopsAtUnsyncedSealedSegment(t *testing.T) {
 		t.Fatalf("recovery point %d after flush, want %d", rp, l.LogEndOffset())
 	}
 }
+
+// A damaged file found while serving is a storage error, never reported
+// as a corrupt message from the client.
+func TestDamagedSegmentIsStorageError(t *testing.T) {
+	e := newEnv(t, nil)
+	cfg := testConfig()
+	cfg.IndexIntervalBytes = 1 << 20 // only the first batch is indexed: reads walk headers
+	raw := makeBatch(t, batchSpec{n: 1, valueSize: 100})
+	cfg.SegmentBytes = int64(5 * len(raw)) // batches 0-4 in a sealed segment
+	l := e.log("damaged", cfg)
+	for i := 0; i < 7; i++ {
+		mustAppend(t, l, makeBatch(t, batchSpec{n: 1, valueSize: 100}), 0)
+	}
+	if l.NumSegments() != 2 {
+		t.Fatalf("%d segments", l.NumSegments())
+	}
+	path := segmentPath(l, 0)
+	e.m.Close()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Second batch's length field: claims far more than the file holds.
+	f.WriteAt([]byte{0x7f, 0xff, 0xff, 0xff}, int64(len(raw))+8)
+	f.Close()
+	e.open()
+	l = e.m.Get("damaged", 0)
+	if l.LogEndOffset() != 7 {
+		t.Fatalf("clean start changed the log end to %d", l.LogEndOffset())
+	}
+	_, err = l.Read(3, 1<<20, 7, true)
+	if !errors.Is(err, ErrStorage) || errors.Is(err, record.ErrCorrupt) {
+		t.Fatalf("read across a damaged header: %v", err)
+	}
+}
+
+// TestCleanStartReadsLittle: start-up after a clean shutdown reads a few
+// headers and index entries, not the log, however big the log is.
+func TestCleanStartReadsLittle(t *testing.T) {
+	ffs := NewFaultFS(nil)
+	e := newEnv(t, ffs)
+	cfg := testConfig()
+	cfg.SegmentBytes = 32 << 10
+	l := e.log("big", cfg)
+	plain := e.log("plain", cfg) // no producer ids at all
+	for i := 0; i < 400; i++ {
+		mustAppend(t, l, makeBatch(t, batchSpec{n: 4, valueSize: 250, pid: 21, epoch: 0, seq: int32(4 * i)}), 0)
+		mustAppend(t, plain, makeBatch(t, batchSpec{n: 4, valueSize: 250}), 0)
+	}
+	size := l.Size() + plain.Size()
+	if err := e.m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	before := ffs.ReadBytes()
+	e.open()
+	read := ffs.ReadBytes() - before
+	if read > size/100 {
+		t.Fatalf("clean start read %d bytes of a %d-byte log", read, size)
+	}
+	l = e.m.Get("big", 0)
+	if ep, seq, ok := l.ProducerState(21); !ok || ep != 0 || seq != 1599 {
+		t.Fatalf("producer state after clean start: %d %d %v", ep, seq, ok)
+	}
+	t.Logf("clean start read %d bytes of a %d-byte log in %d segments", read, size, l.NumSegments())
+}

@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"os"
 	"sync"
+	"sync/atomic"
 )
 
 // FaultFS wraps an FS and injects the disk faults a test cannot cause for
@@ -19,6 +20,7 @@ type FaultFS struct {
 	syncErr    error
 	truncErr   error
 	synced     map[string]int64 // path -> size known durable
+	readBytes  atomic.Int64
 }
 
 // NewFaultFS wraps inner (nil means the OS).
@@ -151,6 +153,16 @@ type faultFile struct {
 	File
 	fs   *FaultFS
 	path string
+}
+
+// ReadBytes is how many bytes were read through ReadAt so far, to check
+// how much work start-up does.
+func (f *FaultFS) ReadBytes() int64 { return f.readBytes.Load() }
+
+func (w *faultFile) ReadAt(p []byte, off int64) (int, error) {
+	n, err := w.File.ReadAt(p, off)
+	w.fs.readBytes.Add(int64(n))
+	return n, err
 }
 
 func (w *faultFile) WriteAt(p []byte, off int64) (int, error) {

@@ -398,7 +398,9 @@ func (l *Log) rebuildProducersLocked() error {
 		applyProducer(state, b)
 		return nil
 	}); err != nil {
-		return fmt.Errorf("replay producer state: %w", err)
+		// Damaged data surfaces as storage errors when read; the log
+		// still opens, with the producer state replayed up to the damage.
+		l.logger.Error("replay producer state", "from", from, "err", err)
 	}
 	l.producers = state
 	return nil
@@ -426,16 +428,14 @@ func (l *Log) forEachHeader(from int64, fn func(b record.Batch) error) error {
 }
 
 // writeSnapshotLocked persists producer state as of the log end and keeps
-// the two newest snapshots. l.mu must be held.
+// the two newest snapshots. It writes one even with no producers: the
+// snapshot's offset is what bounds the replay at the next start to the
+// data after it. l.mu must be held.
 func (l *Log) writeSnapshotLocked() error {
-	offs := l.snapshotOffsets()
-	if len(l.producers) == 0 && len(offs) == 0 {
-		return nil
-	}
 	if err := writeFileAtomic(l.fs, segmentFile(l.dir, l.next, extSnapshot), encodeSnapshot(l.producers)); err != nil {
 		return fmt.Errorf("write producer snapshot: %w", err)
 	}
-	offs = l.snapshotOffsets()
+	offs := l.snapshotOffsets()
 	for i := 0; i+2 < len(offs); i++ {
 		_ = l.fs.Remove(segmentFile(l.dir, offs[i], extSnapshot))
 	}

@@ -145,7 +145,7 @@ func (l *Log) OffsetForTimestamp(ts int64) (offset, timestamp int64, leaderEpoch
 			}
 			recs, err := b.Records()
 			if err != nil {
-				return err
+				return fmt.Errorf("stored batch at %d: %v: %w", b.BaseOffset(), err, errBadSegment)
 			}
 			for i := range recs {
 				off := b.BaseOffset() + int64(recs[i].OffsetDelta)

@@ -32,6 +32,11 @@ type segment struct {
 	deleted atomic.Bool
 }
 
+// errBadSegment marks stored data that does not parse. It deliberately
+// does not wrap record.ErrCorrupt: a damaged file is a storage error, not
+// a corrupt message from the client.
+var errBadSegment = errors.New("malformed segment data")
+
 func segmentFile(dir string, base int64, ext string) string {
 	return filepath.Join(dir, fmt.Sprintf("%020d%s", base, ext))
 }
@@ -104,7 +109,7 @@ func (s *segment) syncAll() error {
 // readHeader reads the batch header at pos, bounded by limit.
 func (s *segment) readHeader(pos, limit int64) (record.Batch, error) {
 	if pos+record.HeaderSize > limit {
-		return nil, fmt.Errorf("segment %d: header at %d past %d: %w", s.base, pos, limit, ErrCorrupt)
+		return nil, fmt.Errorf("segment %d: header at %d past %d: %w", s.base, pos, limit, errBadSegment)
 	}
 	h := make([]byte, record.HeaderSize)
 	if _, err := s.log.ReadAt(h, pos); err != nil {
@@ -112,7 +117,7 @@ func (s *segment) readHeader(pos, limit int64) (record.Batch, error) {
 	}
 	b := record.Batch(h)
 	if n := int64(b.Length()); n < record.HeaderSize || pos+n > limit {
-		return nil, fmt.Errorf("segment %d: batch at %d has length %d: %w", s.base, pos, n, ErrCorrupt)
+		return nil, fmt.Errorf("segment %d: batch at %d has length %d: %w", s.base, pos, n, errBadSegment)
 	}
 	return b, nil
 }
