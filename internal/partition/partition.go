@@ -136,7 +136,7 @@ func (p *Partition) maybeAdvanceHW() {
 	} else {
 		hw = old
 	}
-	durable := p.log.FlushedOffset()
+	durable := p.durableOffset()
 	if durable > hw {
 		durable = hw
 	}
@@ -164,6 +164,16 @@ func (p *Partition) maybeAdvanceHW() {
 	for w := range watchers {
 		w.signal()
 	}
+}
+
+// durableOffset is the offset below which this replica's data is as durable
+// as the topic's flush policy promises: fsynced with "always", written with
+// "interval" and "never" (which trade durability for speed by choice).
+func (p *Partition) durableOffset() int64 {
+	if p.Config().FlushPolicy != config.FlushAlways {
+		return p.log.LogEndOffset()
+	}
+	return p.log.FlushedOffset()
 }
 
 // Watch signals w once the high watermark moves. Watching is one-shot:

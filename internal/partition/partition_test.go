@@ -180,3 +180,12 @@ func TestFencedLeaderEpoch(t *testing.T) {
 		t.Fatalf("future epoch: %v", err)
 	}
 }
+
+func TestAcksAllWithFlushPolicyNever(t *testing.T) {
+	for _, policy := range []string{config.FlushNever, config.FlushInterval} {
+		p := newLeader(t, func(c *config.TopicConfig) { c.FlushPolicy = policy })
+		if r := appendWait(t, p, AcksAll, batch(t, record.None, "v")); r.err != nil {
+			t.Fatalf("%s: %v", policy, r.err)
+		}
+	}
+}
