@@ -225,7 +225,7 @@ func run(cmd *cobra.Command, conn *clikit.Conn, topic string, o options) error {
 		cancel()
 	}
 	if !o.quiet {
-		fmt.Fprintf(stderr, "consumed %d records from %s\n", printed, topic)
+		fmt.Fprintf(stderr, "consumed %s from %s\n", clikit.Count(int64(printed), "record"), topic)
 	}
 	return runErr
 }

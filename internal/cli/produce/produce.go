@@ -170,8 +170,8 @@ loop:
 	if !interrupted {
 		rerr = <-readErr
 	}
-	fmt.Fprintf(stderr, "produced %d records (%d bytes) to %s in %s\n",
-		st.acked.Load(), st.bytes.Load(), topic, elapsed.Round(time.Millisecond))
+	fmt.Fprintf(stderr, "produced %s (%s) to %s in %s\n",
+		clikit.Count(st.acked.Load(), "record"), clikit.Count(st.bytes.Load(), "byte"), topic, elapsed.Round(time.Millisecond))
 	var errs []error
 	if rerr != nil {
 		errs = append(errs, fmt.Errorf("read input: %w", rerr))
