@@ -127,10 +127,10 @@ func (n *Node) buildTopic(img *Image, live []Broker, r CreateTopic, taken map[st
 			rf = n.broker.DefaultReplicationFactor
 		}
 		if parts < 1 || parts > maxPartitions {
-			return nil, fmt.Errorf("%w: %d partitions (1..%d)", ErrInvalidPartitions, r.NumPartitions, maxPartitions)
+			return nil, fmt.Errorf("%w: %d partitions (1..%d)", ErrInvalidPartitions, parts, maxPartitions)
 		}
 		if rf < 1 {
-			return nil, fmt.Errorf("%w: %d", ErrInvalidReplicationFactor, r.ReplicationFactor)
+			return nil, fmt.Errorf("%w: %d", ErrInvalidReplicationFactor, rf)
 		}
 		var err error
 		if assignment, err = placeReplicas(live, 0, parts, rf, randomStart(len(live))); err != nil {
