@@ -520,7 +520,15 @@ func testErrors(t *testing.T, addr string) {
 		t.Errorf("produce to a missing topic: %v", r.err)
 	}
 	mustFail(t, addr, "--from", "consume", "x", "--from", "yesterday")
+	mustFail(t, addr, "INVALID_CONFIG", "topic", "create", "bad-config", "-c", "retention.ms=soon")
+	mustFail(t, addr, "INVALID_REPLICATION_FACTOR", "topic", "create", "too-many-replicas", "-r", "3")
+	mustFail(t, addr, "INVALID_TOPIC_EXCEPTION", "topic", "create", "bad/name")
 	mustRun(t, addr, "", "topic", "create", "one-part", "-p", "1")
+	mustFail(t, addr, "INVALID_CONFIG", "topic", "alter-config", "one-part", "--set", "no.such.config=1")
+	mustRun(t, addr, "", "topic", "alter-config", "one-part", "--set", "retention.ms=5000", "--validate-only")
+	if f := rowFields(mustRun(t, addr, "", "topic", "describe", "one-part").stdout, "retention.ms"); f != nil {
+		t.Errorf("alter-config --validate-only changed the topic: %q", f)
+	}
 	mustFail(t, addr, "no partition 7", "consume", "one-part", "-p", "7")
 
 	// Nothing listens on a port we just closed: the command must give up
