@@ -530,6 +530,7 @@ func testErrors(t *testing.T, addr string) {
 		t.Errorf("alter-config --validate-only changed the topic: %q", f)
 	}
 	mustFail(t, addr, "no partition 7", "consume", "one-part", "-p", "7")
+	mustFail(t, addr, "--format", "consume", "one-part", "--format", "{{.Nope}}")
 
 	// Nothing listens on a port we just closed: the command must give up
 	// within its --timeout rather than hang.

@@ -94,6 +94,11 @@ func newFormatter(spec string) (formatter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--format: %w", err)
 	}
+	// A misspelt field only shows when the template runs; run it once on
+	// an empty record so the mistake is reported before any fetching.
+	if err := tmpl.Execute(io.Discard, view(&kgo.Record{})); err != nil {
+		return nil, fmt.Errorf("--format: %w", err)
+	}
 	// Execute against a buffer first so a failing template never leaves
 	// half a line behind.
 	var buf bytes.Buffer
