@@ -56,12 +56,14 @@ free_port() {
 	done
 }
 
-start_broker() {
+# launch_broker NAME: one attempt; 0 when it answers, 1 when it died.
+launch_broker() {
 	local data="$WORK/data-$1"
 	KAFKA_PORT=$(free_port)
 	HTTP_PORT=$(free_port)
 	RAFT_PORT=$(free_port)
 	BROKERS="127.0.0.1:$KAFKA_PORT"
+	rm -rf "$data"
 	# gregor serve reads GREGOR_* variables as broker configs; the
 	# caller's client-side ones (GREGOR_BROKERS, ...) are not for it.
 	env $(env | sed -n 's/^\(GREGOR_[A-Za-z0-9_]*\)=.*/-u \1/p') \
@@ -73,12 +75,27 @@ start_broker() {
 	for i in $(seq 1 150); do
 		if "$GREGOR" cluster info -b "$BROKERS" --timeout 2s >/dev/null 2>&1; then
 			echo "broker pid $BROKER_PID on $BROKERS" >&2
-			return
+			return 0
 		fi
 		if ! kill -0 "$BROKER_PID" 2>/dev/null; then
-			break
+			return 1
 		fi
 		sleep 0.2
+	done
+	return 1
+}
+
+# start_broker NAME: a port that looked free may be taken by the time the
+# broker binds it, so a node that dies at start-up gets fresh ports.
+start_broker() {
+	local try
+	for try in 1 2 3; do
+		if launch_broker "$1"; then
+			return
+		fi
+		kill "$BROKER_PID" 2>/dev/null || true
+		wait "$BROKER_PID" 2>/dev/null || true
+		BROKER_PID=""
 	done
 	echo "broker did not start; its log:" >&2
 	tail -n 50 "$WORK/broker-$1.log" >&2
