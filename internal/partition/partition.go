@@ -131,9 +131,15 @@ func (p *Partition) maybeAdvanceHW() {
 	}
 	old := p.hw.Load()
 	advanced := hw > old
-	if advanced {
+	switch {
+	case advanced:
 		p.hw.Store(hw)
-	} else {
+	case hw < old && hw == p.log.LogEndOffset():
+		// The log lost an unflushed tail to a failed fsync (storage
+		// truncates it, as the pages may be gone): nothing above the log
+		// end can stay visible. None of it was acknowledged with acks=all.
+		p.hw.Store(hw)
+	default:
 		hw = old
 	}
 	durable := p.durableOffset()
