@@ -160,6 +160,24 @@ func (n *applier) apply(r record, term uint64) error {
 		}
 		n.NextProducerID = r.First + r.Count
 		n.Changes.ProducerIDs = true
+	case aclRecord:
+		if r.ID == ([16]byte{}) {
+			return fmt.Errorf("%w: zero acl id", ErrCorruptRecord)
+		}
+		if _, ok := n.ACLs[r.ID]; ok {
+			return fmt.Errorf("%w: acl id in use", ErrInvalidRequest)
+		}
+		if err := validateACL(r.ACL); err != nil {
+			return err
+		}
+		n.ACLs[r.ID] = r.ACL
+		n.Changes.ACLs = true
+	case removeACLRecord:
+		if _, ok := n.ACLs[r.ID]; !ok {
+			return fmt.Errorf("%w: no acl %x", ErrInvalidRequest, r.ID)
+		}
+		delete(n.ACLs, r.ID)
+		n.Changes.ACLs = true
 	default:
 		return fmt.Errorf("%w: type %T", ErrCorruptRecord, r)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sort"
 	"sync"
 	"sync/atomic"
 
@@ -183,6 +184,7 @@ type snapshotV1 struct {
 	TopicConfigs    map[string]map[string]string `json:"topic_configs"`
 	BrokerConfigs   map[string]map[string]string `json:"broker_configs"`
 	NextProducerID  int64                        `json:"next_producer_id"`
+	ACLs            []aclRecord                  `json:"acls,omitempty"`
 }
 
 func encodeSnapshot(img *Image) ([]byte, error) {
@@ -195,6 +197,10 @@ func encodeSnapshot(img *Image) ([]byte, error) {
 	for _, n := range img.TopicNames() {
 		s.Topics = append(s.Topics, img.Topics[n])
 	}
+	for id, a := range img.ACLs {
+		s.ACLs = append(s.ACLs, aclRecord{ID: id, ACL: a})
+	}
+	sort.Slice(s.ACLs, func(i, j int) bool { return string(s.ACLs[i].ID[:]) < string(s.ACLs[j].ID[:]) })
 	return json.Marshal(s)
 }
 
@@ -232,6 +238,12 @@ func decodeSnapshot(data []byte) (*Image, error) {
 	}
 	for k, v := range s.BrokerConfigs {
 		img.BrokerConfigs[k] = v
+	}
+	for _, a := range s.ACLs {
+		if _, dup := img.ACLs[a.ID]; dup || a.ID == ([16]byte{}) {
+			return nil, fmt.Errorf("%w: snapshot: bad or duplicate acl", ErrCorruptRecord)
+		}
+		img.ACLs[a.ID] = a.ACL
 	}
 	return img, nil
 }

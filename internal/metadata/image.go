@@ -31,6 +31,8 @@ type Image struct {
 	BrokerConfigs map[string]map[string]string
 	// NextProducerID is the first producer id not yet handed out.
 	NextProducerID int64
+	// ACLs by their id.
+	ACLs map[[16]byte]ACL
 
 	// Changes says what differs from the image published just before this
 	// one, so a subscriber need not compare everything.
@@ -50,6 +52,7 @@ type Changes struct {
 	BrokerConfigs bool // dynamic broker configs: may change every topic's effective config
 	Cluster       bool // cluster id or controller
 	ProducerIDs   bool
+	ACLs          bool
 }
 
 // TopicChanged reports whether the image changed topic name (or may have,
@@ -94,6 +97,7 @@ func emptyImage() *Image {
 		TopicsByID:    map[[16]byte]*Topic{},
 		TopicConfigs:  map[string]map[string]string{},
 		BrokerConfigs: map[string]map[string]string{},
+		ACLs:          map[[16]byte]ACL{},
 	}
 }
 
@@ -199,6 +203,10 @@ func (img *Image) clone() *Image {
 	n.BrokerConfigs = make(map[string]map[string]string, len(img.BrokerConfigs))
 	for k, v := range img.BrokerConfigs {
 		n.BrokerConfigs[k] = v
+	}
+	n.ACLs = make(map[[16]byte]ACL, len(img.ACLs))
+	for k, v := range img.ACLs {
+		n.ACLs[k] = v
 	}
 	return &n
 }

@@ -91,6 +91,13 @@ type (
 		First  int64 `json:"first"`
 		Count  int64 `json:"count"`
 	}
+	aclRecord struct {
+		ID  [16]byte `json:"id"`
+		ACL ACL      `json:"acl"`
+	}
+	removeACLRecord struct {
+		ID [16]byte `json:"id"`
+	}
 )
 
 func (clusterRecord) recordType() string         { return "cluster" }
@@ -103,6 +110,8 @@ func (partitionChangeRecord) recordType() string { return "partition-change" }
 func (removeTopicRecord) recordType() string     { return "remove-topic" }
 func (configRecord) recordType() string          { return "config" }
 func (producerIDsRecord) recordType() string     { return "producer-ids" }
+func (aclRecord) recordType() string             { return "acl" }
+func (removeACLRecord) recordType() string       { return "remove-acl" }
 
 // Resource types of configRecord, Kafka's numbering.
 const (
@@ -115,6 +124,7 @@ const (
 var recordVersion = map[string]int{
 	"cluster": 1, "controller": 1, "broker": 1, "fence": 1, "topic": 1, "partition": 1,
 	"partition-change": 1, "remove-topic": 1, "config": 1, "producer-ids": 1,
+	"acl": 1, "remove-acl": 1,
 }
 
 func newRecord(t string) record {
@@ -139,6 +149,10 @@ func newRecord(t string) record {
 		return &configRecord{}
 	case "producer-ids":
 		return &producerIDsRecord{}
+	case "acl":
+		return &aclRecord{}
+	case "remove-acl":
+		return &removeACLRecord{}
 	}
 	return nil
 }
@@ -204,6 +218,10 @@ func deref(r record) record {
 	case *configRecord:
 		return *v
 	case *producerIDsRecord:
+		return *v
+	case *aclRecord:
+		return *v
+	case *removeACLRecord:
 		return *v
 	}
 	return r

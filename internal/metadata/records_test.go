@@ -13,6 +13,7 @@ func TestRecordsRoundTrip(t *testing.T) {
 		topicRecord{Name: "t", ID: newUUID()}, partitionRecord{Partition: 0, Replicas: []int32{1}},
 		partitionChangeRecord{Leader: &leader}, removeTopicRecord{ID: newUUID()},
 		configRecord{ResourceType: ResourceTopic, Name: "t", Key: "k", Value: &v}, producerIDsRecord{First: 5, Count: 6},
+		aclRecord{ID: newUUID(), ACL: ACL{ResourceName: "t"}}, removeACLRecord{ID: newUUID()},
 	}
 	data, err := encodeBatch(recs)
 	if err != nil {
@@ -54,6 +55,7 @@ func FuzzApplyBatch(f *testing.F) {
 		{topicRecord{Name: "t", ID: id}, configRecord{ResourceType: ResourceTopic, Name: "t", Key: "retention.ms", Value: &v}, removeTopicRecord{ID: id}},
 		{producerIDsRecord{First: 0, Count: 3}, brokerRecord{ID: 1, Host: "h", Port: 1}, fenceRecord{ID: 1}},
 		{partitionChangeRecord{TopicID: id, Partition: 0}},
+		{aclRecord{ID: id, ACL: ACL{ResourceType: ACLResourceTopic, ResourceName: "t", PatternType: ACLPatternLiteral, Principal: "User:u", Host: "*", Operation: ACLOpRead, Permission: ACLPermissionAllow}}, removeACLRecord{ID: id}},
 	} {
 		data, err := encodeBatch(recs)
 		if err != nil {
