@@ -40,6 +40,10 @@ func (c *Coordinator) describe(id string) kmsg.DescribeGroupsResponseGroup {
 		out.State = stateDead.String()
 		return out
 	}
+	if g.consumer != nil {
+		c.describeConsumer(g, &out)
+		return out
+	}
 	out.State = g.state.String()
 	out.ProtocolType = g.protocolType
 	if g.state == stateStable || g.state == stateCompletingRebalance {
@@ -85,9 +89,6 @@ func (c *Coordinator) ListGroups(req *kmsg.ListGroupsRequest) *kmsg.ListGroupsRe
 	for _, t := range req.TypesFilter {
 		types[strings.ToLower(t)] = true
 	}
-	if len(types) > 0 && !types["classic"] {
-		return resp
-	}
 	for _, s := range c.allShards() {
 		s.mu.Lock()
 		if s.closed {
@@ -100,11 +101,18 @@ func (c *Coordinator) ListGroups(req *kmsg.ListGroupsRequest) *kmsg.ListGroupsRe
 			continue
 		}
 		for _, g := range s.groups {
-			if len(states) > 0 && !states[strings.ToLower(g.state.String())] {
+			st, typ := g.state.String(), "classic"
+			if g.consumer != nil {
+				st, typ = g.consumer.state(), "consumer"
+			}
+			if len(states) > 0 && !states[strings.ToLower(st)] {
+				continue
+			}
+			if len(types) > 0 && !types[typ] {
 				continue
 			}
 			resp.Groups = append(resp.Groups, kmsg.ListGroupsResponseGroup{
-				Group: g.id, ProtocolType: g.protocolType, GroupState: g.state.String(), GroupType: "classic",
+				Group: g.id, ProtocolType: g.protocolType, GroupState: st, GroupType: typ,
 			})
 		}
 		s.mu.Unlock()
@@ -179,4 +187,38 @@ func (c *Coordinator) deleteGroup(id string, done func(code int16)) {
 		}
 		done(0)
 	})
+}
+
+// describeConsumer answers DescribeGroups for a KIP-848 group the way
+// classic tools can read it: each member's assignment encoded as a
+// consumer protocol assignment.
+func (c *Coordinator) describeConsumer(g *group, out *kmsg.DescribeGroupsResponseGroup) {
+	cg := g.consumer
+	out.State = cg.state()
+	out.ProtocolType = "consumer"
+	out.Protocol = cg.assignor
+	ms := make([]*cmember, 0, len(cg.members))
+	for _, m := range cg.members {
+		ms = append(ms, m)
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].seq < ms[j].seq })
+	for _, m := range ms {
+		dm := kmsg.DescribeGroupsResponseGroupMember{MemberID: m.id, ClientID: m.clientID, ClientHost: m.host, ProtocolMetadata: []byte{}}
+		if m.instanceID != "" {
+			inst := m.instanceID
+			dm.InstanceID = &inst
+		}
+		a := kmsg.NewConsumerMemberAssignment()
+		byTopic := map[string][]int32{}
+		for tp := range m.assigned {
+			byTopic[tp.topic] = append(byTopic[tp.topic], tp.part)
+		}
+		for t, ps := range byTopic {
+			sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
+			a.Topics = append(a.Topics, kmsg.ConsumerMemberAssignmentTopic{Topic: t, Partitions: ps})
+		}
+		sort.Slice(a.Topics, func(i, j int) bool { return a.Topics[i].Topic < a.Topics[j].Topic })
+		dm.MemberAssignment = a.AppendTo(nil)
+		out.Members = append(out.Members, dm)
+	}
 }

@@ -143,6 +143,10 @@ type group struct {
 	// group metadata record (nil value: none or a tombstone).
 	metaPos   int64
 	metaValue []byte
+
+	// consumer is set for a group on the KIP-848 consumer protocol; the
+	// classic fields above then only carry state and offsets.
+	consumer *cgroup
 }
 
 func newGroup(id string, now time.Time) *group {
@@ -165,6 +169,13 @@ func (g *group) setState(s state, now time.Time) {
 }
 
 func (g *group) stopTimers() {
+	if g.consumer != nil {
+		for _, m := range g.consumer.members {
+			if m.timer != nil {
+				m.timer.Stop()
+			}
+		}
+	}
 	g.timerSeq++
 	if g.timer != nil {
 		g.timer.Stop()

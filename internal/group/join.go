@@ -50,6 +50,14 @@ func (c *Coordinator) JoinGroup(cl Client, req *kmsg.JoinGroupRequest, reply fun
 		fail(kerr.CoordinatorNotAvailable)
 		return
 	}
+	if g.consumer != nil {
+		if len(g.consumer.members) > 0 {
+			fail(kerr.InconsistentGroupProtocol)
+			return
+		}
+		// An empty consumer-protocol group may go back to classic.
+		g.consumer = nil
+	}
 	if !g.acceptsProtocols(req.ProtocolType, req.Protocols) {
 		fail(kerr.InconsistentGroupProtocol)
 		return

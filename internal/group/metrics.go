@@ -39,7 +39,11 @@ func (k collector) Collect(ch chan<- prometheus.Metric) {
 		s.mu.Lock()
 		if s.loaded && !s.closed {
 			for _, g := range s.groups {
-				ch <- prometheus.MustNewConstMetric(descMembers, prometheus.GaugeValue, float64(len(g.members)), g.id, g.state.String())
+				n, st := len(g.members), g.state.String()
+				if g.consumer != nil {
+					n, st = len(g.consumer.members), g.consumer.state()
+				}
+				ch <- prometheus.MustNewConstMetric(descMembers, prometheus.GaugeValue, float64(n), g.id, st)
 				for tp, o := range g.offsets {
 					rows = append(rows, row{g.id, tp.topic, tp.part, o.Offset})
 				}

@@ -116,6 +116,9 @@ func (s *shard) checkCommitter(g *group, generation int32, memberID, instance st
 	if g.state == stateDead {
 		return kerr.CoordinatorNotAvailable.Code
 	}
+	if g.consumer != nil {
+		return s.checkConsumerCommitter(g, generation, memberID, now)
+	}
 	if generation < 0 && len(g.members) == 0 {
 		return 0
 	}
@@ -135,6 +138,28 @@ func (s *shard) checkCommitter(g *group, generation int32, memberID, instance st
 		return kerr.IllegalGeneration.Code
 	}
 	s.armSession(g, m, now)
+	return 0
+}
+
+// checkConsumerCommitter checks a commit to a KIP-848 group, where the
+// generation field carries the member epoch. A commit with the member's
+// previous epoch is accepted: the member may not have seen the response
+// that moved it on. s.mu must be held.
+func (s *shard) checkConsumerCommitter(g *group, epoch int32, memberID string, now time.Time) int16 {
+	cg := g.consumer
+	if epoch < 0 && memberID == "" && len(cg.members) == 0 {
+		return 0
+	}
+	m := cg.members[memberID]
+	switch {
+	case m == nil:
+		return kerr.UnknownMemberID.Code
+	case epoch > m.epoch:
+		return kerr.FencedMemberEpoch.Code
+	case epoch != m.epoch && epoch != m.prevEpoch:
+		return kerr.StaleMemberEpoch.Code
+	}
+	s.armCSession(g, m, now)
 	return 0
 }
 
@@ -259,7 +284,7 @@ func (c *Coordinator) OffsetDelete(req *kmsg.OffsetDeleteRequest, reply func(*km
 		reply(resp)
 		return
 	}
-	if len(g.members) > 0 && g.protocolType != "consumer" {
+	if len(g.members) > 0 && g.protocolType != "consumer" && g.consumer == nil {
 		resp.ErrorCode = kerr.NonEmptyGroup.Code
 		reply(resp)
 		return
@@ -298,6 +323,24 @@ func (c *Coordinator) OffsetDelete(req *kmsg.OffsetDeleteRequest, reply func(*km
 // subscribe to, from their protocol metadata.
 func (g *group) subscribedTopics() map[string]bool {
 	out := map[string]bool{}
+	if g.consumer != nil {
+		for _, m := range g.consumer.members {
+			for _, t := range m.topics {
+				out[t] = true
+			}
+		}
+		for _, m := range g.consumer.members {
+			if m.regex == nil {
+				continue
+			}
+			for tp := range g.offsets {
+				if m.regex.MatchString(tp.topic) {
+					out[tp.topic] = true
+				}
+			}
+		}
+		return out
+	}
 	if g.protocolType != "consumer" {
 		return out
 	}

@@ -192,6 +192,7 @@ func (s *shard) close() {
 	s.closed = true
 	for _, g := range s.groups {
 		g.stopTimers()
+		g.consumer = nil
 		for _, m := range g.members {
 			if m.timer != nil {
 				m.timer.Stop()

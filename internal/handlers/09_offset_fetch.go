@@ -1,12 +1,13 @@
 package handlers
 
-// OffsetFetch (key 9), versions 0-8.
+// OffsetFetch (key 9), versions 0-9.
 //
 // Committed offsets of a group (v8+: of several groups, KIP-709); a null
 // topic list (v2+) means every committed partition. Partitions without a
 // commit answer offset -1. Offsets are visible only once committed, and
 // there are no transactional offsets yet, so require_stable (v7+) never
-// answers UNSTABLE_OFFSET_COMMIT. v9+ (KIP-848) are not implemented.
+// answers UNSTABLE_OFFSET_COMMIT. v9's member id and epoch (KIP-848) are
+// accepted but not checked. v10 (topic ids) is not implemented.
 
 import "github.com/twmb/franz-go/pkg/kmsg"
 

@@ -9,14 +9,15 @@ import (
 )
 
 // registerGroupAPIs adds the group coordinator's APIs when a coordinator is
-// configured. KIP-848 (ConsumerGroupHeartbeat, ConsumerGroupDescribe) is not
-// advertised: clients pick the protocol from ApiVersions.
+// configured, including KIP-848's ConsumerGroupHeartbeat and
+// ConsumerGroupDescribe (clients opt into that protocol themselves and
+// pick it from ApiVersions).
 func (b *broker) registerGroupAPIs(t *Table) {
 	if b.Groups == nil {
 		return
 	}
-	t.add(&Handler{Key: 8, MinVersion: 0, MaxVersion: 8, Handle: b.offsetCommit})
-	t.add(&Handler{Key: 9, MinVersion: 0, MaxVersion: 8, Handle: b.offsetFetch})
+	t.add(&Handler{Key: 8, MinVersion: 0, MaxVersion: 9, Handle: b.offsetCommit})
+	t.add(&Handler{Key: 9, MinVersion: 0, MaxVersion: 9, Handle: b.offsetFetch})
 	t.add(&Handler{Key: 10, MinVersion: 0, MaxVersion: 6, Handle: b.findCoordinator})
 	t.add(&Handler{Key: 11, MinVersion: 0, MaxVersion: 9, Handle: b.joinGroup})
 	t.add(&Handler{Key: 12, MinVersion: 0, MaxVersion: 4, Handle: b.heartbeat})
@@ -26,6 +27,8 @@ func (b *broker) registerGroupAPIs(t *Table) {
 	t.add(&Handler{Key: 16, MinVersion: 0, MaxVersion: 5, Handle: b.listGroups})
 	t.add(&Handler{Key: 42, MinVersion: 0, MaxVersion: 2, Handle: b.deleteGroups})
 	t.add(&Handler{Key: 47, MinVersion: 0, MaxVersion: 0, Handle: b.offsetDelete})
+	t.add(&Handler{Key: 68, MinVersion: 0, MaxVersion: 1, Handle: b.consumerGroupHeartbeat})
+	t.add(&Handler{Key: 69, MinVersion: 0, MaxVersion: 1, Handle: b.consumerGroupDescribe})
 }
 
 // groupClient is who sent a group request, as DescribeGroups reports it.

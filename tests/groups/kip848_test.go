@@ -1,0 +1,128 @@
+package groups
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/gregor-stream/gregor/tests/testbroker"
+)
+
+// describe848 returns the group as ConsumerGroupDescribe reports it.
+func describe848(t *testing.T, b *testbroker.Broker, group string) kmsg.ConsumerGroupDescribeResponseGroup {
+	t.Helper()
+	req := kmsg.NewPtrConsumerGroupDescribeRequest()
+	req.Groups = []string{group}
+	resp, err := req.RequestWith(ctxT(t), newClient(t, b))
+	if err != nil {
+		t.Fatalf("consumer group describe: %v", err)
+	}
+	return resp.Groups[0]
+}
+
+func waitStable848(t *testing.T, b *testbroker.Broker, group string, members, partitions int) kmsg.ConsumerGroupDescribeResponseGroup {
+	t.Helper()
+	var g kmsg.ConsumerGroupDescribeResponseGroup
+	deadline := time.Now().Add(45 * time.Second)
+	for time.Now().Before(deadline) {
+		g = describe848(t, b, group)
+		if g.ErrorCode == 0 && g.State == "Stable" && len(g.Members) == members {
+			n := 0
+			for _, m := range g.Members {
+				for _, tp := range m.Assignment.TopicPartitions {
+					n += len(tp.Partitions)
+				}
+			}
+			if n == partitions {
+				return g
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("group %s: error %d state %q with %d members, want Stable with %d owning %d partitions", group, g.ErrorCode, g.State, len(g.Members), members, partitions)
+	return g
+}
+
+// TestKIP848FranzGo: franz-go members on the next-generation protocol
+// (server-side assignors uniform and range) split a topic, every partition
+// owned once; a member leaves and the others take over without a
+// stop-the-world rebalance; after all stop, a new member resumes at the
+// committed offsets.
+func TestKIP848FranzGo(t *testing.T) {
+	b := startBroker(t, "group.consumer.heartbeat.interval.ms=300", "group.consumer.session.timeout.ms=6000")
+	for _, bc := range []struct {
+		name string
+		bal  kgo.GroupBalancer
+	}{
+		{"uniform", kgo.StickyBalancer()},
+		{"range", kgo.RangeBalancer()},
+	} {
+		t.Run(bc.name, func(t *testing.T) {
+			topic, group := "kip848-"+bc.name, "g-kip848-"+bc.name
+			createTopic(t, b, topic, 6)
+			s := newSeen()
+			first := produce(t, b, topic, "a", 600)
+			ssb := kgo.ServerSideBalancer()
+			m1 := startKgoMember(t, b, group, topic, bc.bal, s, ssb)
+			m2 := startKgoMember(t, b, group, topic, bc.bal, s, ssb)
+			m3 := startKgoMember(t, b, group, topic, bc.bal, s, ssb)
+			s.waitAll(t, first, 40*time.Second)
+			g := waitStable848(t, b, group, 3, 6)
+			if g.AssignorName != bc.name {
+				t.Errorf("assignor %q, want %q", g.AssignorName, bc.name)
+			}
+			members := []*kgoMember{m1, m2, m3}
+			waitFor(t, 20*time.Second, "clients own all 6 partitions", func() bool {
+				n := 0
+				for _, m := range members {
+					n += len(m.ownedParts())
+				}
+				return n == 6
+			})
+			checkExclusive(t, members)
+			for _, m := range g.Members {
+				n := 0
+				for _, tp := range m.Assignment.TopicPartitions {
+					n += len(tp.Partitions)
+				}
+				if n != 2 {
+					t.Errorf("member %s owns %d partitions, want 2", m.MemberID, n)
+				}
+			}
+
+			m3.stop(t)
+			second := produce(t, b, topic, "b", 300)
+			s.waitAll(t, second, 40*time.Second)
+			waitStable848(t, b, group, 2, 6)
+			members = members[:2]
+			waitFor(t, 20*time.Second, "2 members own all partitions", func() bool {
+				return len(m1.ownedParts())+len(m2.ownedParts()) == 6
+			})
+			checkExclusive(t, members)
+			m1.stop(t)
+			m2.stop(t)
+
+			got := committed(t, b, group, topic)
+			var sum int64
+			for _, o := range got {
+				sum += o
+			}
+			if sum != 900 {
+				t.Errorf("committed offsets sum to %d, want 900 (%v)", sum, got)
+			}
+			third := produce(t, b, topic, "c", 60)
+			s2 := newSeen()
+			m4 := startKgoMember(t, b, group, topic, bc.bal, s2, ssb)
+			s2.waitAll(t, third, 40*time.Second)
+			m4.stop(t)
+			for v := range s2.counts {
+				if !strings.HasPrefix(v, "c-") {
+					t.Errorf("record %q consumed again after restart", v)
+				}
+			}
+		})
+	}
+}
