@@ -178,6 +178,33 @@ func (n *applier) apply(r record, term uint64) error {
 		}
 		delete(n.ACLs, r.ID)
 		n.Changes.ACLs = true
+	case scramRecord:
+		if r.User == "" || ScramMechanismName(r.Mechanism) == "" {
+			return fmt.Errorf("%w: scram credential %q/%d", ErrInvalidRequest, r.User, r.Mechanism)
+		}
+		cur := make(map[int8]ScramCredential, len(n.ScramCredentials[r.User])+1)
+		for k, v := range n.ScramCredentials[r.User] {
+			cur[k] = v
+		}
+		cur[r.Mechanism] = ScramCredential{Salt: slices.Clone(r.Salt), StoredKey: slices.Clone(r.StoredKey), ServerKey: slices.Clone(r.ServerKey), Iterations: r.Iterations}
+		n.ScramCredentials[r.User] = cur
+		n.Changes.Credentials = true
+	case removeScramRecord:
+		if _, ok := n.ScramCredentials[r.User][r.Mechanism]; !ok {
+			return fmt.Errorf("%w: no scram credential %s/%d", ErrResourceNotFound, r.User, r.Mechanism)
+		}
+		cur := make(map[int8]ScramCredential, len(n.ScramCredentials[r.User]))
+		for k, v := range n.ScramCredentials[r.User] {
+			if k != r.Mechanism {
+				cur[k] = v
+			}
+		}
+		if len(cur) == 0 {
+			delete(n.ScramCredentials, r.User)
+		} else {
+			n.ScramCredentials[r.User] = cur
+		}
+		n.Changes.Credentials = true
 	default:
 		return fmt.Errorf("%w: type %T", ErrCorruptRecord, r)
 	}

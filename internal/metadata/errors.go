@@ -42,3 +42,11 @@ var (
 	ErrPreferredLeaderNotAvailable = errors.New("preferred leader not available")
 	ErrEligibleLeadersNotAvailable = errors.New("eligible leaders not available")
 )
+
+// Errors of AlterScramCredentials.
+var (
+	ErrUnsupportedSASLMechanism = errors.New("unsupported sasl mechanism")
+	ErrResourceNotFound         = errors.New("resource not found")
+	ErrDuplicateResource        = errors.New("duplicate resource")
+	ErrUnacceptableCredential   = errors.New("unacceptable credential")
+)

@@ -185,6 +185,7 @@ type snapshotV1 struct {
 	BrokerConfigs   map[string]map[string]string `json:"broker_configs"`
 	NextProducerID  int64                        `json:"next_producer_id"`
 	ACLs            []aclRecord                  `json:"acls,omitempty"`
+	Scram           []scramRecord                `json:"scram,omitempty"`
 }
 
 func encodeSnapshot(img *Image) ([]byte, error) {
@@ -201,6 +202,13 @@ func encodeSnapshot(img *Image) ([]byte, error) {
 		s.ACLs = append(s.ACLs, aclRecord{ID: id, ACL: a})
 	}
 	sort.Slice(s.ACLs, func(i, j int) bool { return string(s.ACLs[i].ID[:]) < string(s.ACLs[j].ID[:]) })
+	for _, u := range img.ScramUsers() {
+		for _, m := range []int8{ScramSHA256, ScramSHA512} {
+			if c, ok := img.ScramCredentials[u][m]; ok {
+				s.Scram = append(s.Scram, scramRecord{User: u, Mechanism: m, Salt: c.Salt, StoredKey: c.StoredKey, ServerKey: c.ServerKey, Iterations: c.Iterations})
+			}
+		}
+	}
 	return json.Marshal(s)
 }
 
@@ -244,6 +252,15 @@ func decodeSnapshot(data []byte) (*Image, error) {
 			return nil, fmt.Errorf("%w: snapshot: bad or duplicate acl", ErrCorruptRecord)
 		}
 		img.ACLs[a.ID] = a.ACL
+	}
+	for _, c := range s.Scram {
+		if c.User == "" || ScramMechanismName(c.Mechanism) == "" {
+			return nil, fmt.Errorf("%w: snapshot: bad scram credential", ErrCorruptRecord)
+		}
+		if img.ScramCredentials[c.User] == nil {
+			img.ScramCredentials[c.User] = map[int8]ScramCredential{}
+		}
+		img.ScramCredentials[c.User][c.Mechanism] = ScramCredential{Salt: c.Salt, StoredKey: c.StoredKey, ServerKey: c.ServerKey, Iterations: c.Iterations}
 	}
 	return img, nil
 }

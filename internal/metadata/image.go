@@ -33,6 +33,8 @@ type Image struct {
 	NextProducerID int64
 	// ACLs by their id.
 	ACLs map[[16]byte]ACL
+	// ScramCredentials by user, then mechanism.
+	ScramCredentials map[string]map[int8]ScramCredential
 
 	// Changes says what differs from the image published just before this
 	// one, so a subscriber need not compare everything.
@@ -53,6 +55,7 @@ type Changes struct {
 	Cluster       bool // cluster id or controller
 	ProducerIDs   bool
 	ACLs          bool
+	Credentials   bool // SCRAM credentials
 }
 
 // TopicChanged reports whether the image changed topic name (or may have,
@@ -98,6 +101,8 @@ func emptyImage() *Image {
 		TopicConfigs:  map[string]map[string]string{},
 		BrokerConfigs: map[string]map[string]string{},
 		ACLs:          map[[16]byte]ACL{},
+
+		ScramCredentials: map[string]map[int8]ScramCredential{},
 	}
 }
 
@@ -207,6 +212,10 @@ func (img *Image) clone() *Image {
 	n.ACLs = make(map[[16]byte]ACL, len(img.ACLs))
 	for k, v := range img.ACLs {
 		n.ACLs[k] = v
+	}
+	n.ScramCredentials = make(map[string]map[int8]ScramCredential, len(img.ScramCredentials))
+	for k, v := range img.ScramCredentials {
+		n.ScramCredentials[k] = v
 	}
 	return &n
 }

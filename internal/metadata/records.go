@@ -98,6 +98,18 @@ type (
 	removeACLRecord struct {
 		ID [16]byte `json:"id"`
 	}
+	scramRecord struct {
+		User       string `json:"user"`
+		Mechanism  int8   `json:"mechanism"`
+		Salt       []byte `json:"salt"`
+		StoredKey  []byte `json:"stored_key"`
+		ServerKey  []byte `json:"server_key"`
+		Iterations int32  `json:"iterations"`
+	}
+	removeScramRecord struct {
+		User      string `json:"user"`
+		Mechanism int8   `json:"mechanism"`
+	}
 )
 
 func (clusterRecord) recordType() string         { return "cluster" }
@@ -112,6 +124,8 @@ func (configRecord) recordType() string          { return "config" }
 func (producerIDsRecord) recordType() string     { return "producer-ids" }
 func (aclRecord) recordType() string             { return "acl" }
 func (removeACLRecord) recordType() string       { return "remove-acl" }
+func (scramRecord) recordType() string           { return "scram" }
+func (removeScramRecord) recordType() string     { return "remove-scram" }
 
 // Resource types of configRecord, Kafka's numbering.
 const (
@@ -124,7 +138,7 @@ const (
 var recordVersion = map[string]int{
 	"cluster": 1, "controller": 1, "broker": 1, "fence": 1, "topic": 1, "partition": 1,
 	"partition-change": 1, "remove-topic": 1, "config": 1, "producer-ids": 1,
-	"acl": 1, "remove-acl": 1,
+	"acl": 1, "remove-acl": 1, "scram": 1, "remove-scram": 1,
 }
 
 func newRecord(t string) record {
@@ -153,6 +167,10 @@ func newRecord(t string) record {
 		return &aclRecord{}
 	case "remove-acl":
 		return &removeACLRecord{}
+	case "scram":
+		return &scramRecord{}
+	case "remove-scram":
+		return &removeScramRecord{}
 	}
 	return nil
 }
@@ -222,6 +240,10 @@ func deref(r record) record {
 	case *aclRecord:
 		return *v
 	case *removeACLRecord:
+		return *v
+	case *scramRecord:
+		return *v
+	case *removeScramRecord:
 		return *v
 	}
 	return r
