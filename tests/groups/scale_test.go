@@ -8,17 +8,34 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gregor-stream/gregor/tests/testbroker"
 )
 
 // TestLargeGroupStable: 100 franz-go members over a 1,000-partition topic
 // reach Stable with every partition owned by exactly one member, and a
-// further member joining rebalances the group again. The rebalance times
+// further member joining rebalances the group again; once with the classic
+// protocol (cooperative-sticky), once with KIP-848 (uniform). The rebalance times
 // are logged (they are measurements, not assertions: the machine is
 // shared).
 func TestLargeGroupStable(t *testing.T) {
+	b := startBroker(t, "group.consumer.heartbeat.interval.ms=1000")
+	t.Run("classic", func(t *testing.T) { largeGroup(t, b, false) })
+	t.Run("kip848", func(t *testing.T) { largeGroup(t, b, true) })
+}
+
+func largeGroup(t *testing.T, b *testbroker.Broker, kip848 bool) {
 	const members, partitions = 100, 1000
-	b := startBroker(t)
-	const topic, group = "scale-topic", "g-scale"
+	topic, group := "scale-topic", "g-scale"
+	protocol := "classic cooperative-sticky"
+	var extra []kgo.Opt
+	bal := kgo.CooperativeStickyBalancer()
+	if kip848 {
+		topic, group = "scale-topic-848", "g-scale-848"
+		protocol = "KIP-848 uniform"
+		extra = append(extra, kgo.ServerSideBalancer())
+		bal = kgo.StickyBalancer()
+	}
 	createTopic(t, b, topic, partitions)
 
 	var mu sync.Mutex
@@ -26,14 +43,14 @@ func TestLargeGroupStable(t *testing.T) {
 	owned := make([]map[int32]bool, members+1)
 	start := func(i int) *kgo.Client {
 		owned[i] = map[int32]bool{}
-		cl, err := kgo.NewClient(
+		cl, err := kgo.NewClient(append([]kgo.Opt{
 			kgo.SeedBrokers(b.Addr),
 			kgo.ConsumerGroup(group),
 			kgo.ConsumeTopics(topic),
-			kgo.Balancers(kgo.CooperativeStickyBalancer()),
-			kgo.SessionTimeout(30*time.Second),
-			kgo.RebalanceTimeout(60*time.Second),
-			kgo.HeartbeatInterval(3*time.Second),
+			kgo.Balancers(bal),
+			kgo.SessionTimeout(30 * time.Second),
+			kgo.RebalanceTimeout(60 * time.Second),
+			kgo.HeartbeatInterval(3 * time.Second),
 			kgo.ClientID(fmt.Sprintf("member-%d", i)),
 			kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, a map[string][]int32) {
 				mu.Lock()
@@ -49,7 +66,7 @@ func TestLargeGroupStable(t *testing.T) {
 				}
 				mu.Unlock()
 			}),
-		)
+		}, extra...)...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +99,14 @@ func TestLargeGroupStable(t *testing.T) {
 	for i := 0; i < members; i++ {
 		start(i)
 	}
-	waitStable(t, b, group, members)
+	stable := func(n int) {
+		if kip848 {
+			waitStable848(t, b, group, n, partitions)
+		} else {
+			waitStable(t, b, group, n)
+		}
+	}
+	stable(members)
 	waitFor(t, 60*time.Second, "all partitions owned", func() bool {
 		n, err := exclusive(members)
 		if err != nil {
@@ -93,11 +117,11 @@ func TestLargeGroupStable(t *testing.T) {
 	if _, err := exclusive(members); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%d members over %d partitions: Stable and fully assigned %v after the first join", members, partitions, time.Since(t0).Round(time.Millisecond))
+	t.Logf("%s: %d members over %d partitions: Stable and fully assigned %v after the first join", protocol, members, partitions, time.Since(t0).Round(time.Millisecond))
 
 	t1 := time.Now()
 	start(members)
-	waitStable(t, b, group, members+1)
+	stable(members + 1)
 	waitFor(t, 60*time.Second, "the new member owns partitions", func() bool {
 		n, err := exclusive(members + 1)
 		mu.Lock()
@@ -108,5 +132,5 @@ func TestLargeGroupStable(t *testing.T) {
 	if _, err := exclusive(members + 1); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("one more member: rebalanced (cooperative, two rounds) in %v", time.Since(t1).Round(time.Millisecond))
+	t.Logf("%s: one more member: rebalanced in %v", protocol, time.Since(t1).Round(time.Millisecond))
 }
