@@ -1,10 +1,12 @@
 package consume
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -72,13 +74,7 @@ func planPositions(cmd *cobra.Command, conn *clikit.Conn, topic string, f from, 
 	}
 	var committed kadm.OffsetResponses
 	if o.group != "" {
-		committed, err = adm.FetchOffsetsForTopics(ctx, o.group, topic)
-		// Some brokers answer GROUP_ID_NOT_FOUND for a group that never
-		// committed; that only means there is nothing to start from.
-		if errors.Is(err, kerr.GroupIDNotFound) {
-			committed, err = nil, nil
-		}
-		if err != nil {
+		if committed, err = fetchCommitted(ctx, adm, o.group, topic); err != nil {
 			return nil, fmt.Errorf("fetch offsets of group %s: %w", o.group, err)
 		}
 	}
@@ -133,4 +129,26 @@ func listed(l kadm.ListedOffsets, topic string, p int32) (int64, error) {
 		return 0, fmt.Errorf("list offsets %s/%d: %w", topic, p, o.Err)
 	}
 	return o.Offset, nil
+}
+
+// fetchCommitted returns the group's committed offsets, waiting out the
+// retriable answers (COORDINATOR_NOT_AVAILABLE, COORDINATOR_LOAD_IN_PROGRESS,
+// ...) a coordinator gives while it starts or moves.
+func fetchCommitted(ctx context.Context, adm *kadm.Client, group, topic string) (kadm.OffsetResponses, error) {
+	for {
+		committed, err := adm.FetchOffsetsForTopics(ctx, group, topic)
+		// Some brokers answer GROUP_ID_NOT_FOUND for a group that never
+		// committed; that only means there is nothing to start from.
+		if errors.Is(err, kerr.GroupIDNotFound) {
+			return nil, nil
+		}
+		if err == nil || !kerr.IsRetriable(err) {
+			return committed, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w (last error: %w)", ctx.Err(), err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
