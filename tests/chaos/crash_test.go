@@ -65,7 +65,7 @@ func (l *ledger) size() int {
 func TestKillNine(t *testing.T) {
 	rounds, minRun, maxRun := 3, 1500*time.Millisecond, 3000*time.Millisecond
 	if os.Getenv("GREGOR_CHAOS_LONG") == "1" {
-		rounds, minRun, maxRun = 20, 2*time.Second, 10*time.Second
+		rounds, minRun, maxRun = 12, 2*time.Second, 6*time.Second
 	}
 	seed := time.Now().UnixNano()
 	t.Logf("seed %d, %d rounds", seed, rounds)
