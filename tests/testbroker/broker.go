@@ -45,6 +45,9 @@ type Broker struct {
 	logFile *os.File
 	done    chan struct{} // closed when the current process has exited
 	exitErr error         // valid once done is closed
+	// asked is set when Stop or Kill brought the process down; an exit
+	// without it is a crash, and fails the test at cleanup.
+	asked bool
 }
 
 type config struct {
@@ -112,6 +115,9 @@ func Start(t testing.TB, opts ...Option) *Broker {
 	// Registered after the TempDir cleanups, so it runs before them: the
 	// process is gone before its directories are removed.
 	t.Cleanup(func() {
+		if b.cmd != nil && !b.Running() && !b.asked {
+			t.Errorf("gregor (pid %d) exited on its own during the test: %v", b.PID(), b.exitErr)
+		}
 		if b.Running() {
 			if err := b.Stop(); err != nil {
 				t.Logf("gregor: stop at cleanup: %v", err)
@@ -182,6 +188,7 @@ func (b *Broker) Stop() error {
 		return fmt.Errorf("already exited: %w", b.exitErr)
 	default:
 	}
+	b.asked = true
 	if err := b.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		return fmt.Errorf("send SIGTERM: %w", err)
 	}
@@ -204,6 +211,7 @@ func (b *Broker) Kill() {
 		return
 	default:
 	}
+	b.asked = true
 	_ = b.cmd.Process.Signal(syscall.SIGKILL)
 	<-b.done
 }
@@ -284,7 +292,7 @@ func (b *Broker) launch() error {
 		return fmt.Errorf("exec %s: %w", b.bin, err)
 	}
 	done := make(chan struct{})
-	b.cmd, b.done, b.exitErr = cmd, done, nil
+	b.cmd, b.done, b.exitErr, b.asked = cmd, done, nil, false
 	go func() {
 		err := cmd.Wait()
 		b.exitErr = err
