@@ -205,6 +205,30 @@ func (n *applier) apply(r record, term uint64) error {
 			n.ScramCredentials[r.User] = cur
 		}
 		n.Changes.Credentials = true
+	case quotaRecord:
+		if err := validateQuotaEntity(r.Entity); err != nil {
+			return err
+		}
+		if !validQuotaKey(r.Entity, r.Key) {
+			return fmt.Errorf("%w: quota key %q", ErrInvalidRequest, r.Key)
+		}
+		key := quotaEntityKey(r.Entity)
+		old := n.ClientQuotas[key]
+		q := ClientQuota{Entity: sortedEntity(r.Entity), Values: make(map[string]float64, len(old.Values)+1)}
+		for k, v := range old.Values {
+			q.Values[k] = v
+		}
+		if r.Value == nil {
+			delete(q.Values, r.Key)
+		} else {
+			q.Values[r.Key] = *r.Value
+		}
+		if len(q.Values) == 0 {
+			delete(n.ClientQuotas, key)
+		} else {
+			n.ClientQuotas[key] = q
+		}
+		n.Changes.Quotas = true
 	default:
 		return fmt.Errorf("%w: type %T", ErrCorruptRecord, r)
 	}

@@ -186,6 +186,7 @@ type snapshotV1 struct {
 	NextProducerID  int64                        `json:"next_producer_id"`
 	ACLs            []aclRecord                  `json:"acls,omitempty"`
 	Scram           []scramRecord                `json:"scram,omitempty"`
+	Quotas          []ClientQuota                `json:"quotas,omitempty"`
 }
 
 func encodeSnapshot(img *Image) ([]byte, error) {
@@ -202,6 +203,7 @@ func encodeSnapshot(img *Image) ([]byte, error) {
 		s.ACLs = append(s.ACLs, aclRecord{ID: id, ACL: a})
 	}
 	sort.Slice(s.ACLs, func(i, j int) bool { return string(s.ACLs[i].ID[:]) < string(s.ACLs[j].ID[:]) })
+	s.Quotas = img.QuotaList()
 	for _, u := range img.ScramUsers() {
 		for _, m := range []int8{ScramSHA256, ScramSHA512} {
 			if c, ok := img.ScramCredentials[u][m]; ok {
@@ -252,6 +254,13 @@ func decodeSnapshot(data []byte) (*Image, error) {
 			return nil, fmt.Errorf("%w: snapshot: bad or duplicate acl", ErrCorruptRecord)
 		}
 		img.ACLs[a.ID] = a.ACL
+	}
+	for _, q := range s.Quotas {
+		if err := validateQuotaEntity(q.Entity); err != nil || len(q.Values) == 0 {
+			return nil, fmt.Errorf("%w: snapshot: bad quota", ErrCorruptRecord)
+		}
+		q.Entity = sortedEntity(q.Entity)
+		img.ClientQuotas[quotaEntityKey(q.Entity)] = q
 	}
 	for _, c := range s.Scram {
 		if c.User == "" || ScramMechanismName(c.Mechanism) == "" {

@@ -35,6 +35,8 @@ type Image struct {
 	ACLs map[[16]byte]ACL
 	// ScramCredentials by user, then mechanism.
 	ScramCredentials map[string]map[int8]ScramCredential
+	// ClientQuotas by entity; use Quota and QuotaList to read them.
+	ClientQuotas map[string]ClientQuota
 
 	// Changes says what differs from the image published just before this
 	// one, so a subscriber need not compare everything.
@@ -56,6 +58,7 @@ type Changes struct {
 	ProducerIDs   bool
 	ACLs          bool
 	Credentials   bool // SCRAM credentials
+	Quotas        bool
 }
 
 // TopicChanged reports whether the image changed topic name (or may have,
@@ -103,6 +106,7 @@ func emptyImage() *Image {
 		ACLs:          map[[16]byte]ACL{},
 
 		ScramCredentials: map[string]map[int8]ScramCredential{},
+		ClientQuotas:     map[string]ClientQuota{},
 	}
 }
 
@@ -216,6 +220,10 @@ func (img *Image) clone() *Image {
 	n.ScramCredentials = make(map[string]map[int8]ScramCredential, len(img.ScramCredentials))
 	for k, v := range img.ScramCredentials {
 		n.ScramCredentials[k] = v
+	}
+	n.ClientQuotas = make(map[string]ClientQuota, len(img.ClientQuotas))
+	for k, v := range img.ClientQuotas {
+		n.ClientQuotas[k] = v
 	}
 	return &n
 }

@@ -110,6 +110,12 @@ type (
 		User      string `json:"user"`
 		Mechanism int8   `json:"mechanism"`
 	}
+	// quotaRecord sets (Value non-nil) or removes one quota of an entity.
+	quotaRecord struct {
+		Entity []QuotaEntity `json:"entity"`
+		Key    string        `json:"key"`
+		Value  *float64      `json:"value"`
+	}
 )
 
 func (clusterRecord) recordType() string         { return "cluster" }
@@ -126,6 +132,7 @@ func (aclRecord) recordType() string             { return "acl" }
 func (removeACLRecord) recordType() string       { return "remove-acl" }
 func (scramRecord) recordType() string           { return "scram" }
 func (removeScramRecord) recordType() string     { return "remove-scram" }
+func (quotaRecord) recordType() string           { return "quota" }
 
 // Resource types of configRecord, Kafka's numbering.
 const (
@@ -138,7 +145,7 @@ const (
 var recordVersion = map[string]int{
 	"cluster": 1, "controller": 1, "broker": 1, "fence": 1, "topic": 1, "partition": 1,
 	"partition-change": 1, "remove-topic": 1, "config": 1, "producer-ids": 1,
-	"acl": 1, "remove-acl": 1, "scram": 1, "remove-scram": 1,
+	"acl": 1, "remove-acl": 1, "scram": 1, "remove-scram": 1, "quota": 1,
 }
 
 func newRecord(t string) record {
@@ -171,6 +178,8 @@ func newRecord(t string) record {
 		return &scramRecord{}
 	case "remove-scram":
 		return &removeScramRecord{}
+	case "quota":
+		return &quotaRecord{}
 	}
 	return nil
 }
@@ -244,6 +253,8 @@ func deref(r record) record {
 	case *scramRecord:
 		return *v
 	case *removeScramRecord:
+		return *v
+	case *quotaRecord:
 		return *v
 	}
 	return r

@@ -24,6 +24,7 @@ func buildImage(t *testing.T) *Image {
 		configRecord{ResourceType: ResourceBroker, Name: "", Key: "log.retention.ms", Value: &v},
 		producerIDsRecord{First: 0, Count: 1000},
 		fenceRecord{ID: 2, Fenced: true},
+		quotaRecord{Entity: []QuotaEntity{{Type: QuotaEntityUser}}, Key: "producer_byte_rate", Value: func() *float64 { f := 5.0; return &f }()},
 		scramRecord{User: "u", Mechanism: ScramSHA512, Salt: []byte("s"), StoredKey: []byte("k1"), ServerKey: []byte("k2"), Iterations: 4096},
 		aclRecord{ID: newUUID(), ACL: ACL{ResourceType: ACLResourceTopic, ResourceName: "a", PatternType: ACLPatternPrefixed, Principal: "User:x", Host: "*", Operation: ACLOpRead, Permission: ACLPermissionAllow}},
 	}
