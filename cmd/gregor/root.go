@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gregor-stream/gregor/internal/cli"
+	groupcli "github.com/gregor-stream/gregor/internal/cli/group"
 )
 
 func newRootCmd() *cobra.Command {
@@ -15,5 +16,6 @@ func newRootCmd() *cobra.Command {
 	}
 	root.AddCommand(newServeCmd())
 	root.AddCommand(cli.Commands()...)
+	root.AddCommand(groupcli.New())
 	return root
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/gregor-stream/gregor/internal/config"
+	"github.com/gregor-stream/gregor/internal/group"
 	"github.com/gregor-stream/gregor/internal/handlers"
 	"github.com/gregor-stream/gregor/internal/httpapi"
 	"github.com/gregor-stream/gregor/internal/metadata"
@@ -135,7 +136,11 @@ func runServe(cfg *config.Broker, log *slog.Logger) error {
 	cancelSub := meta.Subscribe(parts.ApplyImage)
 	parts.ApplyImage(nil, meta.Image())
 
+	groups := group.New(group.Config{NodeID: cfg.NodeID, Meta: meta, Parts: parts, Broker: cfg, Log: log.With("component", "group")})
+	cancelGroups := meta.Subscribe(groups.OnImage)
+	groups.OnImage(nil, meta.Image())
 	table := handlers.NewTable(handlers.Deps{
+		Groups: groups,
 		NodeID: cfg.NodeID,
 		Meta:   meta,
 		Parts:  parts,
@@ -166,7 +171,7 @@ func runServe(cfg *config.Broker, log *slog.Logger) error {
 		return fmt.Errorf("register broker: %w", err)
 	}
 
-	web := httpapi.New(log.With("component", "http"), &httpapi.BrokerCollector{Server: srv, Parts: parts})
+	web := httpapi.New(log.With("component", "http"), &httpapi.BrokerCollector{Server: srv, Parts: parts}, groups.Collector())
 	if err := web.Listen(cfg.HTTPAddr); err != nil {
 		srv.Close()
 		meta.Close()
@@ -196,6 +201,8 @@ func runServe(cfg *config.Broker, log *slog.Logger) error {
 	_ = web.Shutdown(sctx)
 	scancel()
 	_ = srv.Close()
+	cancelGroups()
+	groups.Close()
 	cancelSub()
 	if err := meta.Close(); err != nil {
 		log.Warn("close metadata", "err", err)
