@@ -1,6 +1,7 @@
 package groups
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -124,5 +125,56 @@ func TestKIP848FranzGo(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestKIP848Regex: a regex subscription (v1) picks up matching topics,
+// including one created while the member runs, and not the others.
+func TestKIP848Regex(t *testing.T) {
+	b := startBroker(t, "group.consumer.heartbeat.interval.ms=300")
+	createTopic(t, b, "re-orders", 2)
+	createTopic(t, b, "other", 2)
+	s := newSeen()
+	first := produce(t, b, "re-orders", "a", 50)
+	produce(t, b, "other", "x", 20)
+	cl := newClient(t, b,
+		kgo.ConsumerGroup("g-regex"),
+		kgo.ConsumeRegex(),
+		kgo.ConsumeTopics("^re-.*"),
+		kgo.ServerSideBalancer(),
+		kgo.Balancers(kgo.StickyBalancer()),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.MetadataMinAge(250*time.Millisecond),
+	)
+	done := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); <-done }()
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) { s.add(r.Topic + "/" + string(r.Value)) })
+		}
+	}()
+	want := make([]string, len(first))
+	for i, v := range first {
+		want[i] = "re-orders/" + v
+	}
+	s.waitAll(t, want, 40*time.Second)
+	createTopic(t, b, "re-payments", 3)
+	second := produce(t, b, "re-payments", "p", 30)
+	for i, v := range second {
+		second[i] = "re-payments/" + v
+	}
+	s.waitAll(t, second, 40*time.Second)
+	g := waitStable848(t, b, "g-regex", 1, 5)
+	if re := g.Members[0].SubscribedTopicRegex; re == nil {
+		t.Errorf("member has no regex subscription: %+v", g.Members[0])
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for v := range s.counts {
+		if strings.HasPrefix(v, "other/") {
+			t.Errorf("consumed %q from a topic the regex does not match", v)
+		}
 	}
 }
