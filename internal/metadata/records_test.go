@@ -14,6 +14,7 @@ func TestRecordsRoundTrip(t *testing.T) {
 		partitionChangeRecord{Leader: &leader}, removeTopicRecord{ID: newUUID()},
 		configRecord{ResourceType: ResourceTopic, Name: "t", Key: "k", Value: &v}, producerIDsRecord{First: 5, Count: 6},
 		aclRecord{ID: newUUID(), ACL: ACL{ResourceName: "t"}}, removeACLRecord{ID: newUUID()},
+		scramRecord{User: "u"}, removeScramRecord{User: "u"}, quotaRecord{Key: "k"},
 	}
 	data, err := encodeBatch(recs)
 	if err != nil {
@@ -55,6 +56,8 @@ func FuzzApplyBatch(f *testing.F) {
 		{topicRecord{Name: "t", ID: id}, configRecord{ResourceType: ResourceTopic, Name: "t", Key: "retention.ms", Value: &v}, removeTopicRecord{ID: id}},
 		{producerIDsRecord{First: 0, Count: 3}, brokerRecord{ID: 1, Host: "h", Port: 1}, fenceRecord{ID: 1}},
 		{partitionChangeRecord{TopicID: id, Partition: 0}},
+		{scramRecord{User: "u", Mechanism: ScramSHA256, Salt: []byte("s"), Iterations: 4096}, removeScramRecord{User: "u", Mechanism: ScramSHA256}},
+		{quotaRecord{Entity: []QuotaEntity{{Type: QuotaEntityIP}}, Key: "connection_creation_rate", Value: new(float64)}},
 		{aclRecord{ID: id, ACL: ACL{ResourceType: ACLResourceTopic, ResourceName: "t", PatternType: ACLPatternLiteral, Principal: "User:u", Host: "*", Operation: ACLOpRead, Permission: ACLPermissionAllow}}, removeACLRecord{ID: id}},
 	} {
 		data, err := encodeBatch(recs)
