@@ -110,6 +110,15 @@ func (n *applier) apply(r record, term uint64) error {
 		if r.Offline != nil {
 			p.Offline = slices.Clone(r.Offline)
 		}
+		if r.Adding != nil {
+			p.AddingReplicas = nilIfEmpty(*r.Adding)
+		}
+		if r.Removing != nil {
+			p.RemovingReplicas = nilIfEmpty(*r.Removing)
+		}
+		if len(p.Replicas) == 0 {
+			return fmt.Errorf("%w: partition %d of %s left without replicas", ErrInvalidReplicaAssignment, r.Partition, t.Name)
+		}
 		p.PartitionEpoch++
 	case removeTopicRecord:
 		t := n.TopicsByID[r.ID]
@@ -233,6 +242,13 @@ func (n *applier) apply(r record, term uint64) error {
 		return fmt.Errorf("%w: type %T", ErrCorruptRecord, r)
 	}
 	return nil
+}
+
+func nilIfEmpty(s []int32) []int32 {
+	if len(s) == 0 {
+		return nil
+	}
+	return slices.Clone(s)
 }
 
 // replaceTopic puts a private copy of t in n's maps, so the published t is

@@ -21,6 +21,7 @@ var (
 	ErrInvalidRequest           = errors.New("invalid request")
 	ErrTopicDeletionDisabled    = errors.New("topic deletion disabled")
 	ErrReassignmentInProgress   = errors.New("reassignment in progress")
+	ErrNoReassignmentInProgress = errors.New("no reassignment in progress")
 	ErrUnknownBroker            = errors.New("unknown broker")
 	ErrStaleBrokerEpoch         = errors.New("stale broker epoch")
 	ErrClosed                   = errors.New("metadata node closed")

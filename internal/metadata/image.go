@@ -83,6 +83,11 @@ type Partition struct {
 	Replicas       []int32
 	ISR            []int32
 	Offline        []int32
+	// AddingReplicas and RemovingReplicas are set while a reassignment
+	// is in progress: Replicas is then the target followed by the
+	// replicas being removed.
+	AddingReplicas   []int32 `json:",omitempty"`
+	RemovingReplicas []int32 `json:",omitempty"`
 }
 
 // Broker is a registered broker.

@@ -63,7 +63,16 @@ func (n *Node) AlterPartition(ctx context.Context, req AlterPartition) (Partitio
 	if sameSet(req.ISR, p.ISR) {
 		return p, nil
 	}
-	next, err := n.propose(ctx, []record{partitionChangeRecord{TopicID: t.ID, Partition: p.Partition, ISR: slices.Clone(req.ISR)}})
+	change := partitionChangeRecord{ISR: slices.Clone(req.ISR)}
+	after := p
+	after.ISR = req.ISR
+	if c, ok := completeReassignment(img, after); ok {
+		// The new ISR holds every target replica: finish the
+		// reassignment in the same change.
+		change = c
+	}
+	change.TopicID, change.Partition = t.ID, p.Partition
+	next, err := n.propose(ctx, []record{change})
 	if err != nil {
 		return Partition{}, err
 	}

@@ -73,6 +73,10 @@ type (
 		ISR       []int32  `json:"isr,omitempty"`
 		Replicas  []int32  `json:"replicas,omitempty"`
 		Offline   []int32  `json:"offline,omitempty"`
+		// Adding and Removing describe a reassignment in progress; nil
+		// leaves them unchanged, an empty list clears them.
+		Adding   *[]int32 `json:"adding,omitempty"`
+		Removing *[]int32 `json:"removing,omitempty"`
 	}
 	removeTopicRecord struct {
 		ID [16]byte `json:"id"`
