@@ -3,8 +3,9 @@
 // from the raft log (internal/quorum), and the controller that validates
 // requests and turns them into records: CreateTopics, DeleteTopics,
 // CreatePartitions, AlterConfigs, ElectLeaders, AlterPartition (ISR
-// changes), broker registration, heartbeats and fencing, producer id
-// blocks, and quorum membership (observers).
+// changes), AlterPartitionReassignments, broker registration, heartbeats
+// and fencing, producer id blocks, ACLs, SCRAM credentials, client quotas,
+// and quorum membership (observers).
 //
 // Records are JSON, one raft entry per batch, every record type versioned
 // (records.go). Snapshots are the image as JSON (fsm.go). The node also
