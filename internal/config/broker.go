@@ -190,6 +190,21 @@ func newBroker(static map[string]string) (*Broker, error) {
 	if dirs := SplitList(b.DataDir); len(dirs) != 1 {
 		return nil, fmt.Errorf("%w: log.dirs=%q: Gregor uses exactly one data directory", ErrInvalidConfig, b.DataDir)
 	}
+	// Kafka's listeners/advertised.listeners stand in for Gregor's
+	// address settings when those are not set themselves.
+	if _, set := static["kafka.addr"]; !set {
+		if hp := clientListener(raw["listeners"], raw["controller.listener.names"]); hp != "" {
+			if strings.HasPrefix(hp, ":") {
+				hp = "0.0.0.0" + hp // Kafka: an empty host binds every interface
+			}
+			raw["kafka.addr"] = hp
+		}
+	}
+	if _, set := static["advertise.kafka.addr"]; !set {
+		if hp := clientListener(raw["advertised.listeners"], raw["controller.listener.names"]); hp != "" {
+			raw["advertise.kafka.addr"] = hp
+		}
+	}
 	b.KafkaAddr = raw["kafka.addr"]
 	b.AdvertiseKafkaAddr = raw["advertise.kafka.addr"]
 	if b.AdvertiseKafkaAddr == "" {

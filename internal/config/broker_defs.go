@@ -31,6 +31,30 @@ var brokerDefs = []Def{
 		Doc: "Metadata voters as id@host:port,... (--voters, like controller.quorum.voters); empty = this node alone."},
 	{Name: "broker.rack", Type: String, Default: "", ReadOnly: true,
 		Doc: "Rack of this node (--rack), used for rack-aware replica placement."},
+	{Name: "listeners", Type: List, Default: "", ReadOnly: true, Validate: optional(listenerList),
+		Doc: "Kafka's form of kafka.addr (NAME://host:port,...): the first listener not named in controller.listener.names sets kafka.addr unless that is set."},
+	{Name: "advertised.listeners", Type: List, Default: "", ReadOnly: true, Validate: optional(listenerList),
+		Doc: "Kafka's form of advertise.kafka.addr, read the same way as listeners."},
+	{Name: "controller.listener.names", Type: List, Default: "CONTROLLER", ReadOnly: true,
+		Doc: "Listener names that are not client listeners; Gregor's quorum uses raft.addr instead."},
+
+	// Accepted so a Kafka server.properties loads; Gregor has no use for them.
+	{Name: "process.roles", Type: List, Default: "broker,controller", ReadOnly: true,
+		Doc: "Accepted for compatibility; every Gregor node is a broker, and a voter when listed in voters."},
+	{Name: "listener.security.protocol.map", Type: List, Default: "", ReadOnly: true,
+		Doc: "Accepted for compatibility; no effect."},
+	{Name: "inter.broker.listener.name", Type: String, Default: "", ReadOnly: true,
+		Doc: "Accepted for compatibility; no effect."},
+	{Name: "num.network.threads", Type: Int, Default: "3", ReadOnly: true, Validate: atLeast(1),
+		Doc: "Accepted for compatibility; Gregor uses a goroutine per connection."},
+	{Name: "num.io.threads", Type: Int, Default: "8", ReadOnly: true, Validate: atLeast(1),
+		Doc: "Accepted for compatibility; no effect."},
+	{Name: "num.recovery.threads.per.data.dir", Type: Int, Default: "1", ReadOnly: true, Validate: atLeast(1),
+		Doc: "Accepted for compatibility; no effect."},
+	{Name: "socket.send.buffer.bytes", Type: Int, Default: "102400", ReadOnly: true,
+		Doc: "Accepted for compatibility; no effect (the OS default is used)."},
+	{Name: "socket.receive.buffer.bytes", Type: Int, Default: "102400", ReadOnly: true,
+		Doc: "Accepted for compatibility; no effect (the OS default is used)."},
 
 	// Topics.
 	{Name: "num.partitions", Type: Int, Default: "1", ReadOnly: true, Validate: atLeast(1),
@@ -287,6 +311,43 @@ func ParseVoters(v string) ([]Voter, error) {
 		out = append(out, Voter{ID: int32(n), Addr: addr})
 	}
 	return out, nil
+}
+
+// parseListener splits NAME://host:port.
+func parseListener(item string) (name, hostport string, err error) {
+	name, hostport, ok := strings.Cut(item, "://")
+	if !ok || name == "" {
+		return "", "", fmt.Errorf("listener %q: want NAME://host:port", item)
+	}
+	if err := hostPort(hostport); err != nil {
+		return "", "", fmt.Errorf("listener %q: %v", item, err)
+	}
+	return name, hostport, nil
+}
+
+func listenerList(v string) error {
+	for _, item := range SplitList(v) {
+		if _, _, err := parseListener(item); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// clientListener returns the address of the first listener in v that is
+// not a controller listener, "" when there is none.
+func clientListener(v, controllerNames string) string {
+	skip := map[string]bool{}
+	for _, n := range SplitList(controllerNames) {
+		skip[n] = true
+	}
+	for _, item := range SplitList(v) {
+		name, hp, err := parseListener(item)
+		if err == nil && !skip[name] {
+			return hp
+		}
+	}
+	return ""
 }
 
 func votersList(v string) error {

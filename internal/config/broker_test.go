@@ -189,3 +189,53 @@ func TestFlagConfigName(t *testing.T) {
 		t.Errorf("voters %v %v", vs, err)
 	}
 }
+
+// A typical Kafka KRaft server.properties loads, its listeners taking the
+// place of Gregor's address settings.
+func TestKafkaServerProperties(t *testing.T) {
+	file := writeFile(t, `
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:9093
+listeners=PLAINTEXT://:9092,CONTROLLER://:9093
+advertised.listeners=PLAINTEXT://kafka1.example.com:9092
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+num.network.threads=3
+num.io.threads=8
+socket.send.buffer.bytes=102400
+socket.receive.buffer.bytes=102400
+socket.request.max.bytes=104857600
+log.dirs=/tmp/kraft-combined-logs
+num.partitions=1
+num.recovery.threads.per.data.dir=1
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+log.retention.hours=168
+log.segment.bytes=1073741824
+log.retention.check.interval.ms=300000
+`)
+	b, err := LoadBroker(file, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.KafkaAddr != "0.0.0.0:9092" || b.AdvertiseKafkaAddr != "kafka1.example.com:9092" || b.Voters != "1@127.0.0.1:9093" {
+		t.Errorf("addresses %q %q %q", b.KafkaAddr, b.AdvertiseKafkaAddr, b.Voters)
+	}
+	if got := EffectiveTopic(nil, b, nil).RetentionMs; got != 168*3600_000 {
+		t.Errorf("retention %d", got)
+	}
+	// Gregor's own setting wins over the Kafka form.
+	b, err = LoadBroker(file, nil, map[string]string{"kafka.addr": "127.0.0.1:19092"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.KafkaAddr != "127.0.0.1:19092" {
+		t.Errorf("kafka.addr %q", b.KafkaAddr)
+	}
+	if _, err := LoadBroker("", nil, map[string]string{"listeners": "localhost:9092"}); err == nil {
+		t.Error("listener without a name accepted")
+	}
+}
