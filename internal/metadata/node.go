@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/raft"
+
 	"github.com/gregor-stream/gregor/internal/config"
 	"github.com/gregor-stream/gregor/internal/quorum"
 )
@@ -188,6 +190,29 @@ func (n *Node) watchLeadership(clusterID string) {
 func (n *Node) announce(clusterID string) {
 	n.ctrlMu.Lock()
 	defer n.ctrlMu.Unlock()
+	for attempt := 0; ; attempt++ {
+		err := n.tryAnnounce(clusterID)
+		if err == nil {
+			n.logger.Info("controller elected", "node", n.cfg.NodeID, "epoch", n.Image().ControllerEpoch)
+			return
+		}
+		if n.q.Raft.State() != raft.Leader || n.stopCtx.Err() != nil || attempt == 5 {
+			n.logger.Warn("announce controller", "err", err)
+			return
+		}
+		time.Sleep(time.Duration(attempt+1) * 50 * time.Millisecond)
+	}
+}
+
+// tryAnnounce applies everything committed before this term first (a new
+// leader's image may lag), so the cluster id is only ever proposed once.
+// n.ctrlMu must be held.
+func (n *Node) tryAnnounce(clusterID string) error {
+	ctx, cancel := context.WithTimeout(n.stopCtx, 10*time.Second)
+	defer cancel()
+	if err := n.q.Raft.Barrier(10 * time.Second).Error(); err != nil {
+		return raftErr(err)
+	}
 	var recs []record
 	if n.Image().ClusterID == "" {
 		if clusterID == "" {
@@ -196,13 +221,8 @@ func (n *Node) announce(clusterID string) {
 		recs = append(recs, clusterRecord{ClusterID: clusterID})
 	}
 	recs = append(recs, controllerRecord{ID: n.cfg.NodeID})
-	ctx, cancel := context.WithTimeout(n.stopCtx, 10*time.Second)
-	defer cancel()
-	if _, err := n.propose(ctx, recs); err != nil {
-		n.logger.Warn("announce controller", "err", err)
-		return
-	}
-	n.logger.Info("controller elected", "node", n.cfg.NodeID, "epoch", n.Image().ControllerEpoch)
+	_, err := n.propose(ctx, recs)
+	return err
 }
 
 // NewClusterID returns a random cluster id in Kafka's form: a UUID in
