@@ -23,6 +23,7 @@ import (
 	"github.com/gregor-stream/gregor/internal/partition"
 	"github.com/gregor-stream/gregor/internal/server"
 	"github.com/gregor-stream/gregor/internal/storage"
+	"github.com/gregor-stream/gregor/internal/txn"
 )
 
 func newServeCmd() *cobra.Command {
@@ -136,18 +137,26 @@ func runServe(cfg *config.Broker, log *slog.Logger) error {
 	cancelSub := meta.Subscribe(parts.ApplyImage)
 	parts.ApplyImage(nil, meta.Image())
 
+	pids := &txn.ProducerIDs{Meta: meta}
 	groups := group.New(group.Config{NodeID: cfg.NodeID, Meta: meta, Parts: parts, Broker: cfg, Log: log.With("component", "group")})
 	cancelGroups := meta.Subscribe(groups.OnImage)
 	groups.OnImage(nil, meta.Image())
-	table := handlers.NewTable(handlers.Deps{
-		Groups: groups,
+	deps := handlers.Deps{
 		NodeID: cfg.NodeID,
 		Meta:   meta,
 		Parts:  parts,
 		Store:  store,
 		Config: cfg,
+		Groups: groups,
+		PIDs:   pids,
 		Log:    log.With("component", "handlers"),
-	})
+	}
+	txns := txn.New(txn.Config{NodeID: cfg.NodeID, Meta: meta, Parts: parts, Broker: cfg, PIDs: pids,
+		Markers: handlers.LocalMarkerWriter(deps), Log: log.With("component", "txn")})
+	cancelTxns := meta.Subscribe(txns.OnImage)
+	txns.OnImage(nil, meta.Image())
+	deps.Txns = txns
+	table := handlers.NewTable(deps)
 	srv := server.New(server.Config{
 		MaxRequestBytes: cfg.SocketRequestMaxBytes,
 		QueuedMaxBytes:  cfg.QueuedMaxRequestBytes,
@@ -201,6 +210,8 @@ func runServe(cfg *config.Broker, log *slog.Logger) error {
 	_ = web.Shutdown(sctx)
 	scancel()
 	_ = srv.Close()
+	cancelTxns()
+	txns.Close()
 	cancelGroups()
 	groups.Close()
 	cancelSub()

@@ -1,6 +1,8 @@
 package handlers
 
-// Produce (key 0), versions 3-12.
+// Produce (key 0), versions 3-12; v0-v2 are advertised (see broker.go) but
+// answered with UNSUPPORTED_VERSION for every partition, as Kafka 4 does:
+// they carry the old message formats, which Gregor does not store.
 //
 // Every batch is validated (magic 2, sizes, CRC32C, record count, and a
 // walk of the records, decompressing if needed) before anything of the
@@ -13,6 +15,7 @@ package handlers
 // original offsets. Produce v13 (topic ids, KIP-516) is not implemented.
 
 import (
+	"errors"
 	"sync"
 	"time"
 
@@ -20,7 +23,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/gregor-stream/gregor/internal/partition"
+	"github.com/gregor-stream/gregor/internal/record"
 	"github.com/gregor-stream/gregor/internal/storage"
+	"github.com/gregor-stream/gregor/internal/txn"
 )
 
 func (b *broker) produce(rc *RequestContext, r kmsg.Request, reply Reply) {
@@ -67,6 +72,10 @@ func (b *broker) produce(rc *RequestContext, r kmsg.Request, reply Reply) {
 			sp.BaseOffset = -1
 			sp.LogAppendTime = -1
 			sp.LogStartOffset = -1
+			if req.Version < 3 {
+				sp.ErrorCode = kerr.UnsupportedVersion.Code
+				continue
+			}
 			p := b.Parts.Get(rt.Topic, rp.Partition)
 			if p == nil {
 				if t, ok := img.Topics[rt.Topic]; ok && rp.Partition >= 0 && int(rp.Partition) < len(t.Partitions) {
@@ -74,6 +83,10 @@ func (b *broker) produce(rc *RequestContext, r kmsg.Request, reply Reply) {
 				} else {
 					sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 				}
+				continue
+			}
+			if code := b.verifyTransactional(req.TransactionID, rt.Topic, rp.Partition, rp.Records); code != 0 {
+				sp.ErrorCode = code
 				continue
 			}
 			todo = append(todo, work{p, rp.Records, sp})
@@ -131,4 +144,30 @@ func (b *broker) produce(rc *RequestContext, r kmsg.Request, reply Reply) {
 		}
 		finish()
 	})
+}
+
+// verifyTransactional checks a transactional write against the transaction
+// coordinator (KIP-890): the partition must be in the producer's ongoing
+// transaction, so a late or zombie write cannot join a finished one.
+func (b *broker) verifyTransactional(txnID *string, topic string, part int32, records []byte) int16 {
+	if len(records) < record.HeaderSize {
+		return 0 // validation answers malformed input
+	}
+	first := record.Batch(records)
+	if !first.IsTransactional() {
+		return 0
+	}
+	if txnID == nil || b.Txns == nil {
+		return kerr.TransactionalIDAuthorizationFailed.Code
+	}
+	err := b.Txns.Verify(*txnID, first.ProducerID(), first.ProducerEpoch(), txn.TP{Topic: topic, Partition: part})
+	if errors.Is(err, txn.ErrNotCoordinator) {
+		// The coordinator lives on another node: trust the client until
+		// verification crosses nodes.
+		return 0
+	}
+	if errors.Is(err, txn.ErrProducerFenced) {
+		return kerr.InvalidProducerEpoch.Code
+	}
+	return txnErrorCode(err)
 }

@@ -294,6 +294,16 @@ func (b *broker) buildFetchResponse(req *kmsg.FetchRequest, resp *kmsg.FetchResp
 			if len(it.result.Records) > 0 {
 				p.RecordBatches = it.result.Records
 			}
+			if req.IsolationLevel == partition.ReadCommitted {
+				// read_committed gets a list (empty, not null) of the
+				// aborted transactions in range, so it can drop them.
+				p.AbortedTransactions = make([]kmsg.FetchResponseTopicPartitionAbortedTransaction, 0, len(it.result.Aborted))
+				for _, a := range it.result.Aborted {
+					at := kmsg.NewFetchResponseTopicPartitionAbortedTransaction()
+					at.ProducerID, at.FirstOffset = a.ProducerID, a.FirstOffset
+					p.AbortedTransactions = append(p.AbortedTransactions, at)
+				}
+			}
 		}
 		if incremental && it.sp != nil && p.ErrorCode == 0 && len(p.RecordBatches) == 0 &&
 			p.HighWatermark == it.sp.lastHW && p.LastStableOffset == it.sp.lastLSO && p.LogStartOffset == it.sp.lastLogStart {

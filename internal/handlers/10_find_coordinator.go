@@ -6,8 +6,8 @@ package handlers
 // __consumer_offsets partition, abs(hashCode(group)) % partitions as in
 // Kafka. The first lookup on a cluster without __consumer_offsets creates
 // it and answers COORDINATOR_NOT_AVAILABLE until it has leaders. v4+ batch
-// several keys (KIP-699). Key type 1 (transaction) answers
-// COORDINATOR_NOT_AVAILABLE until the transaction coordinator exists; other
+// several keys (KIP-699). Key type 1 (transaction): the leader of the id's
+// __transaction_state partition, created on first lookup; other
 // key types (2, share groups, KIP-932) answer INVALID_REQUEST.
 
 import (
@@ -40,7 +40,16 @@ func (b *broker) findCoordinator(rc *RequestContext, r kmsg.Request, reply Reply
 				}
 			}
 		case 1:
-			e = kerr.CoordinatorNotAvailable
+			var node int32
+			node, e = b.locateTxnCoordinator(rc, key)
+			if e == nil {
+				br, ok := b.image().Brokers[node]
+				if !ok {
+					e = kerr.CoordinatorNotAvailable
+				} else {
+					c.NodeID, c.Host, c.Port = br.ID, br.Host, br.Port
+				}
+			}
 		default:
 			e = kerr.InvalidRequest
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/gregor-stream/gregor/internal/metadata"
 	"github.com/gregor-stream/gregor/internal/partition"
 	"github.com/gregor-stream/gregor/internal/storage"
+	"github.com/gregor-stream/gregor/internal/txn"
 )
 
 // Deps are the subsystems the handlers call.
@@ -19,7 +20,11 @@ type Deps struct {
 	Store  *storage.Manager
 	Config *config.Broker
 	Groups *group.Coordinator
-	Log    *slog.Logger
+	Txns   *txn.Coordinator
+	// PIDs hands out producer ids (shared with the transaction
+	// coordinator).
+	PIDs *txn.ProducerIDs
+	Log  *slog.Logger
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
 }
@@ -28,7 +33,6 @@ type Deps struct {
 type broker struct {
 	Deps
 	sessions *fetchSessions
-	pids     *producerIDs
 }
 
 // NewTable builds the handler table: the single list of implemented APIs
@@ -40,9 +44,14 @@ func NewTable(d Deps) *Table {
 	b := &broker{Deps: d}
 	slots := int(d.Config.MaxIncrementalFetchSessionCacheSlots)
 	b.sessions = newFetchSessions(slots)
-	b.pids = &producerIDs{meta: d.Meta}
+	if b.PIDs == nil {
+		b.PIDs = &txn.ProducerIDs{Meta: d.Meta}
+	}
 	t := &Table{}
-	t.add(&Handler{Key: 0, MinVersion: 3, MaxVersion: 12, Handle: b.produce})
+	// Produce is advertised from v0 although v0-v2 (message formats 0 and 1)
+	// are refused: librdkafka up to 2.11 enables gzip, snappy and lz4 only
+	// when the broker lists Produce v0, as Kafka 4 does for that reason.
+	t.add(&Handler{Key: 0, MinVersion: 0, MaxVersion: 12, Handle: b.produce})
 	t.add(&Handler{Key: 1, MinVersion: 4, MaxVersion: 16, Handle: b.fetch})
 	t.add(&Handler{Key: 2, MinVersion: 1, MaxVersion: 8, Handle: b.listOffsets})
 	t.add(&Handler{Key: 3, MinVersion: 0, MaxVersion: 12, Handle: b.metadata})
@@ -59,6 +68,7 @@ func NewTable(d Deps) *Table {
 	t.add(&Handler{Key: 44, MinVersion: 0, MaxVersion: 1, Handle: b.incrementalAlterConfigs})
 	t.add(&Handler{Key: 60, MinVersion: 0, MaxVersion: 1, Handle: b.describeCluster})
 	b.registerGroupAPIs(t)
+	b.registerTxnAPIs(t)
 	return t
 }
 

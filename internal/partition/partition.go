@@ -65,9 +65,16 @@ func (p *Partition) Log() *storage.Log { return p.log }
 // HighWatermark is the offset below which records are committed.
 func (p *Partition) HighWatermark() int64 { return p.hw.Load() }
 
-// LastStableOffset is the offset below which no transaction is open. Until
-// transactions exist it equals the high watermark.
-func (p *Partition) LastStableOffset() int64 { return p.hw.Load() }
+// LastStableOffset is the offset below which no transaction is open: the
+// high watermark, or the first offset of the oldest ongoing transaction if
+// that is lower. read_committed consumers read up to it.
+func (p *Partition) LastStableOffset() int64 {
+	hw := p.hw.Load()
+	if first, ok := p.log.FirstUnstableOffset(); ok && first < hw {
+		return first
+	}
+	return hw
+}
 
 // Leader returns the current leader and epoch.
 func (p *Partition) Leader() (int32, int32) {

@@ -16,6 +16,9 @@ type ReadResult struct {
 	HighWatermark    int64
 	LastStableOffset int64
 	LogStartOffset   int64
+	// Aborted lists, for read_committed, the aborted transactions that
+	// overlap the returned records, so clients can drop their records.
+	Aborted []storage.AbortedTxn
 }
 
 // Read returns batches from fetchOffset, bounded by the high watermark (or
@@ -58,6 +61,9 @@ func (p *Partition) Read(fetchOffset int64, maxBytes int32, isolation int8, minO
 		return res, err
 	}
 	res.Records = recs
+	if isolation == ReadCommitted && len(recs) > 0 {
+		res.Aborted = p.abortedIn(fetchOffset, limit)
+	}
 	return res, nil
 }
 
