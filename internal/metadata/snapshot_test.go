@@ -131,3 +131,36 @@ func TestSnapshotRestartKeepsState(t *testing.T) {
 		t.Errorf("producer id after snapshot restart: %d %v", next, err)
 	}
 }
+
+// A published image stays as it was while the controller keeps changing
+// the metadata: readers never lock, so nothing may write to it.
+func TestPublishedImagesAreImmutable(t *testing.T) {
+	n, id := threeBrokers(t, map[string]string{"retention.ms": "5"})
+	ctx := context.Background()
+	old := n.Image()
+	before, err := encodeSnapshot(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := old.Partition("r", 0)
+	n.AlterConfigs(ctx, []AlterConfig{{ResourceType: ResourceTopic, Name: "r", Ops: []ConfigOp{{Name: "retention.ms", Value: strp("6")}}}}, true, false)
+	n.AlterConfigs(ctx, []AlterConfig{{ResourceType: ResourceBroker, Name: "", Ops: []ConfigOp{{Name: "log.retention.ms", Value: strp("7")}}}}, true, false)
+	n.CreatePartitions(ctx, []CreatePartitions{{Topic: "r", Count: 4}}, false)
+	n.AlterPartition(ctx, AlterPartition{TopicID: id, Broker: 1, LeaderEpoch: p.LeaderEpoch, PartitionEpoch: p.PartitionEpoch, ISR: []int32{1}})
+	n.FenceBroker(ctx, 2)
+	n.CreateACLs(ctx, []ACL{{ResourceType: ACLResourceTopic, ResourceName: "r", PatternType: ACLPatternLiteral, Principal: "User:a", Host: "*", Operation: ACLOpRead, Permission: ACLPermissionAllow}})
+	n.AlterScramCredentials(ctx, []ScramUpsert{{User: "a", Mechanism: ScramSHA256, Iterations: 4096, Salt: []byte("s"), SaltedPassword: []byte("p")}}, nil)
+	n.AlterClientQuotas(ctx, []QuotaAlteration{{Entity: []QuotaEntity{{Type: QuotaEntityUser}}, Ops: []QuotaOp{{Key: "producer_byte_rate", Value: 1}}}}, false)
+	n.AllocateProducerIDs(ctx, 5)
+	n.DeleteTopics(ctx, []string{"r"}, nil)
+	if n.Image().Offset <= old.Offset+8 {
+		t.Fatalf("the operations did not all commit: offset %d -> %d", old.Offset, n.Image().Offset)
+	}
+	after, err := encodeSnapshot(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(before) != string(after) {
+		t.Errorf("an old image changed:\nbefore %s\nafter  %s", before, after)
+	}
+}
