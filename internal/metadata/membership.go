@@ -98,3 +98,27 @@ func raftErr(err error) error {
 	}
 	return fmt.Errorf("metadata quorum: %w", err)
 }
+
+// QuorumStatus is this node's view of the metadata quorum, for
+// DescribeQuorum and the admin API.
+type QuorumStatus struct {
+	LeaderID      int32  // -1 when unknown
+	LeaderEpoch   uint64 // the raft term
+	HighWatermark uint64 // the commit index
+	LastIndex     uint64 // last entry in this node's log
+	AppliedIndex  uint64 // last entry applied to this node's image
+	Members       []QuorumMember
+}
+
+// QuorumStatus reports the quorum as this node sees it.
+func (n *Node) QuorumStatus() (QuorumStatus, error) {
+	members, err := n.QuorumMembers()
+	if err != nil {
+		return QuorumStatus{}, err
+	}
+	leader, _ := n.q.Leader()
+	return QuorumStatus{
+		LeaderID: leader, LeaderEpoch: n.q.Raft.CurrentTerm(), HighWatermark: n.q.Raft.CommitIndex(),
+		LastIndex: n.q.Raft.LastIndex(), AppliedIndex: n.q.Raft.AppliedIndex(), Members: members,
+	}, nil
+}

@@ -68,6 +68,10 @@ func TestObserverReplaysTheLog(t *testing.T) {
 		t.Fatal("observer did not see the new topic")
 	}
 
+	st, err := obs.QuorumStatus()
+	if err != nil || st.LeaderID != 1 || st.LeaderEpoch == 0 || st.HighWatermark < voter.Image().Offset || len(st.Members) != 2 {
+		t.Errorf("observer's quorum status %+v %v", st, err)
+	}
 	if err := voter.RemoveObserver(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
