@@ -41,19 +41,20 @@ func (l *Log) Append(records []byte, leaderEpoch int32, logAppendTime int64) (Ap
 	if logAppendTime >= 0 {
 		info.LogAppendTime = logAppendTime
 	}
-	var staged map[int64]*producerEntry // only idempotent appends pay for it
+	var v *producerView // only idempotent and transactional appends pay for it
 	for _, b := range batches {
 		pid := b.ProducerID()
+		if b.IsControl() {
+			// Markers come only from the coordinator, through AppendControl.
+			return AppendInfo{}, fmt.Errorf("control batch from a producer: %w", record.ErrInvalidRecord)
+		}
 		if pid < 0 {
 			continue
 		}
-		if staged == nil {
-			staged = map[int64]*producerEntry{}
+		if v == nil {
+			v = stagedView(l.producers)
 		}
-		e, ok := staged[pid]
-		if !ok {
-			e = cloneProducer(l.producers[pid])
-		}
+		e := v.get(pid)
 		dup, err := checkProducer(e, b)
 		if err != nil {
 			return AppendInfo{}, err
@@ -64,16 +65,19 @@ func (l *Log) Append(records []byte, leaderEpoch int32, logAppendTime int64) (Ap
 				LogStartOffset: l.logStart, MaxTimestamp: dup.Timestamp,
 			}, fmt.Errorf("producer %d sequence %d: %w", pid, b.BaseSequence(), ErrDuplicateSequence)
 		}
-		staged[pid] = updateProducer(e, b)
+		if err := checkTxn(e, b); err != nil {
+			return AppendInfo{}, err
+		}
+		applyBatch(v, b, record.ControlInfo{}, false)
 	}
 	if err := l.assignEpochLocked(leaderEpoch, info.FirstOffset); err != nil {
 		return AppendInfo{}, fmt.Errorf("append to %s: %w: %w", l, err, ErrStorage)
 	}
-	if err := l.writeLocked(records, batches); err != nil {
+	if err := l.writeLocked(records, batches, nil); err != nil {
 		return AppendInfo{}, err
 	}
-	for pid, e := range staged {
-		l.producers[pid] = e
+	if v != nil {
+		v.commit()
 	}
 	info.LogStartOffset = l.logStart
 	l.afterAppend(int64(info.LastOffset - info.FirstOffset + 1))
@@ -81,8 +85,9 @@ func (l *Log) Append(records []byte, leaderEpoch int32, logAppendTime int64) (Ap
 }
 
 // AppendAsFollower appends batches that already carry their offsets and
-// leader epochs (replication). Producer state is recorded without checks:
-// the leader made them.
+// leader epochs (replication). Producer and transaction state (markers
+// included, ABORTs into the .txnindex) is recorded without checks: the
+// leader made them.
 func (l *Log) AppendAsFollower(records []byte) error {
 	batches, err := splitBatches(records)
 	if err != nil {
@@ -100,17 +105,26 @@ func (l *Log) AppendAsFollower(records []byte) error {
 		}
 		next = b.LastOffset() + 1
 	}
+	v := stagedView(l.producers)
+	var aborted []txnEntry
+	for _, b := range batches {
+		ci, isMarker, err := controlOf(b)
+		if err != nil {
+			return fmt.Errorf("follower batch at %d: %w", b.BaseOffset(), err)
+		}
+		if ab := applyBatch(v, b, ci, isMarker); ab != nil {
+			aborted = append(aborted, *ab)
+		}
+	}
 	for _, b := range batches {
 		if err := l.assignEpochLocked(b.PartitionLeaderEpoch(), b.BaseOffset()); err != nil {
 			return fmt.Errorf("append to %s: %w: %w", l, err, ErrStorage)
 		}
 	}
-	if err := l.writeLocked(records, batches); err != nil {
+	if err := l.writeLocked(records, batches, aborted); err != nil {
 		return err
 	}
-	for _, b := range batches {
-		applyProducer(l.producers, b)
-	}
+	v.commit()
 	l.afterAppend(next - batches[0].BaseOffset())
 	return nil
 }
@@ -130,9 +144,10 @@ func splitBatches(records []byte) ([]record.Batch, error) {
 }
 
 // writeLocked rolls if needed, writes the blob at the end of the active
-// segment and indexes it. On any failure the files are cut back and the
-// in-memory state is left as it was. l.mu must be held.
-func (l *Log) writeLocked(records []byte, batches []record.Batch) error {
+// segment and indexes it, aborted transactions included. On any failure the
+// files are cut back and the in-memory state is left as it was. l.mu must
+// be held.
+func (l *Log) writeLocked(records []byte, batches []record.Batch, aborted []txnEntry) error {
 	last := batches[len(batches)-1].LastOffset()
 	if err := l.maybeRollLocked(int64(len(records)), len(batches), last); err != nil {
 		return fmt.Errorf("roll %s: %w: %w", l, err, ErrStorage)
@@ -171,6 +186,14 @@ func (l *Log) writeLocked(records []byte, batches []record.Batch) error {
 		pos += int64(b.Length())
 	}
 	if err := s.idx.append(ies); err != nil {
+		restore()
+		return fmt.Errorf("index %s segment %d: %w: %w", l, s.base, err, ErrStorage)
+	}
+	created, err := s.txn.append(l.fs, l.dir, s.base, aborted)
+	if created {
+		l.dirDirty = true
+	}
+	if err != nil {
 		restore()
 		return fmt.Errorf("index %s segment %d: %w: %w", l, s.base, err, ErrStorage)
 	}
@@ -218,6 +241,22 @@ func (l *Log) rollLocked(nowMs int64) error {
 	old.needSync = true
 	l.segs = append(l.segs, ns)
 	l.dirDirty = true
+	// Replay after a crash starts at the snapshot, so the aborted
+	// transactions below it must already be durable. Rare: only segments
+	// with an ABORT marker have a .txnindex.
+	if old.txn.unsynced {
+		if err := old.txn.sync(); err != nil {
+			l.logger.Warn("sync txn index on roll; no producer snapshot", "segment", old.base, "err", err)
+			l.m.markDirty(l)
+			return nil
+		}
+		old.txn.unsynced = false
+		if err := l.fs.SyncDir(l.dir); err != nil {
+			l.logger.Warn("sync dir on roll; no producer snapshot", "err", err)
+			l.m.markDirty(l)
+			return nil
+		}
+	}
 	if err := l.writeSnapshotLocked(); err != nil {
 		// The snapshot only shortens replay; the roll itself succeeded.
 		l.logger.Warn("producer snapshot on roll", "err", err)

@@ -1,13 +1,13 @@
 // Package storage is the log engine: per-partition segment files holding
 // record batches exactly as on the wire, their sparse offset and time
-// indexes, leader epoch and producer-state files, recovery, retention and
-// the group-commit flusher. It knows nothing of the Kafka protocol; it
+// indexes and aborted-transaction indexes, leader epoch and producer-state
+// files, recovery, retention and the group-commit flusher. It knows nothing of the Kafka protocol; it
 // imports only internal/record.
 //
 // # Files
 //
 // A Manager owns one data directory; each partition is a directory
-// <topic>-<partition> with %020d.log/.index/.timeindex segments,
+// <topic>-<partition> with %020d.log/.index/.timeindex(/.txnindex) segments,
 // leader-epoch-checkpoint, partition.metadata and %020d.snapshot producer
 // state. The data directory holds recovery-point-offset-checkpoint,
 // log-start-offset-checkpoint and the clean-shutdown marker. docs/format/
@@ -39,6 +39,18 @@
 // data not yet flushed, not with the log size. Producer state comes from
 // the newest snapshot at or below the log end plus a replay of the batch
 // headers after it.
+//
+// # Transactions
+//
+// Producer state also tracks each producer's ongoing transaction (the
+// first offset of its first transactional batch after its last marker).
+// AppendControl writes Kafka's COMMIT/ABORT marker and ends it; an ABORT
+// adds an entry to the active segment's .txnindex. FirstUnstableOffset
+// (the minimum over ongoing transactions) bounds the last stable offset;
+// AbortedTransactions reads the .txnindex files for read_committed
+// fetches. Followers apply the same changes from the batches they copy.
+// Ongoing transactions survive restarts through the producer snapshot plus
+// the replay after it, which also re-derives .txnindex entries a crash lost.
 //
 // # Index memory
 //

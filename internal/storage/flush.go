@@ -56,16 +56,22 @@ func (l *Log) flush() error {
 		if s.needSync {
 			sealed = append(sealed, s)
 			s.needSync = false
+			s.txn.unsynced = false
 		}
 	}
 	active := l.active()
 	activeDirty := active.needSync
 	active.needSync = false
+	var activeTxn File // the active segment's .txnindex, if an ABORT landed since the last flush
+	if active.txn.unsynced {
+		activeTxn = active.txn.f
+		active.txn.unsynced = false
+	}
 	dirDirty := l.dirDirty
 	l.dirDirty = false
 	l.mu.Unlock()
 
-	if target <= l.flushed.Load() && len(sealed) == 0 && !dirDirty && !activeDirty {
+	if target <= l.flushed.Load() && len(sealed) == 0 && !dirDirty && !activeDirty && activeTxn == nil {
 		return nil
 	}
 	err := func() error {
@@ -82,6 +88,11 @@ func (l *Log) flush() error {
 			if err := active.log.Sync(); err != nil {
 				return fmt.Errorf("sync segment %d: %w", active.base, err)
 			}
+			if activeTxn != nil {
+				if err := activeTxn.Sync(); err != nil {
+					return fmt.Errorf("sync txn index %d: %w", active.base, err)
+				}
+			}
 		}
 		if dirDirty {
 			if err := l.fs.SyncDir(l.dir); err != nil {
@@ -95,8 +106,10 @@ func (l *Log) flush() error {
 	if err != nil {
 		for _, s := range sealed {
 			s.needSync = true
+			s.txn.unsynced = s.txn.n > 0
 		}
 		active.needSync = active.needSync || activeDirty
+		active.txn.unsynced = active.txn.unsynced || activeTxn != nil
 		l.dirDirty = l.dirDirty || dirDirty
 		return fmt.Errorf("flush %s: %w: %w", l, err, ErrStorage)
 	}

@@ -102,8 +102,8 @@ func FuzzPartitionMetadata(f *testing.F) {
 
 func FuzzProducerSnapshot(f *testing.F) {
 	f.Add(encodeSnapshot(map[int64]*producerEntry{
-		4: {Epoch: 1, LastTimestamp: 99, Batches: []batchMeta{{0, 2, 10, 12, 99}}},
-		9: {Epoch: 0},
+		4: {Epoch: 1, LastTimestamp: 99, CoordinatorEpoch: -1, TxnFirst: -1, Batches: []batchMeta{{0, 2, 10, 12, 99}}},
+		9: {Epoch: 0, CoordinatorEpoch: 3, TxnFirst: 11},
 	}))
 	f.Add(encodeSnapshot(map[int64]*producerEntry{}))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -117,9 +117,36 @@ func FuzzProducerSnapshot(f *testing.F) {
 		}
 		for id, e := range m {
 			b := back[id]
-			if b == nil || b.Epoch != e.Epoch || b.LastTimestamp != e.LastTimestamp || len(b.Batches) != len(e.Batches) {
+			if b == nil || b.Epoch != e.Epoch || b.LastTimestamp != e.LastTimestamp || len(b.Batches) != len(e.Batches) ||
+				b.CoordinatorEpoch != e.CoordinatorEpoch || b.TxnFirst != e.TxnFirst {
 				t.Fatalf("producer %d differs after round trip", id)
 			}
+		}
+	})
+}
+
+func FuzzDecodeTxnIndex(f *testing.F) {
+	var good []byte
+	good = appendTxnEntry(good, txnEntry{ProducerID: 3, FirstOffset: 10, LastOffset: 14, LastStable: 15})
+	good = appendTxnEntry(good, txnEntry{ProducerID: 4, FirstOffset: 11, LastOffset: 20, LastStable: 18})
+	f.Add(good)
+	f.Add(good[:txnEntrySize+5])
+	f.Add([]byte{})
+	f.Add(appendTxnEntry(nil, txnEntry{ProducerID: -1, FirstOffset: 9, LastOffset: 3}))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		entries, err := decodeTxnIndex(data)
+		if err == nil && len(entries)*txnEntrySize != len(data) {
+			t.Fatalf("%d entries from %d bytes without error", len(entries), len(data))
+		}
+		var back []byte
+		for i, e := range entries {
+			if e.ProducerID < 0 || e.FirstOffset > e.LastOffset || (i > 0 && e.LastOffset <= entries[i-1].LastOffset) {
+				t.Fatalf("entry %d accepted: %+v", i, e)
+			}
+			back = appendTxnEntry(back, e)
+		}
+		if !bytes.Equal(back, data[:len(back)]) {
+			t.Fatal("valid prefix does not round trip")
 		}
 	})
 }

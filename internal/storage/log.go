@@ -236,6 +236,14 @@ func loadLog(m *Manager, dir string, tp topicPartition, cfg LogConfig, p loadPar
 		l.closeSegments()
 		return nil, err
 	}
+	for _, s := range l.segs {
+		if cut, err := s.txn.load(s.next); err != nil {
+			l.closeSegments()
+			return nil, fmt.Errorf("load txn index %d: %w", s.base, err)
+		} else if cut {
+			l.logger.Warn("cut txn index to its valid entries", "segment", s.base)
+		}
+	}
 	l.next = l.active().next
 	l.logStart = max(p.logStart, l.segs[0].base)
 	l.logStart = min(l.logStart, l.next)
@@ -309,7 +317,7 @@ func (l *Log) recoverSegments(p loadParams) error {
 		// Nothing after a corrupt batch can be trusted: drop later segments.
 		for _, later := range l.segs[i+1:] {
 			later.close()
-			for _, ext := range []string{extLog, extIndex, extTimeIndex} {
+			for _, ext := range segmentExts {
 				_ = l.fs.Remove(segmentFile(l.dir, later.base, ext))
 			}
 		}
@@ -394,10 +402,7 @@ func (l *Log) rebuildProducersLocked() error {
 		l.logger.Warn("ignoring unreadable producer snapshot", "offset", offs[i], "err", err)
 		_ = l.fs.Remove(path)
 	}
-	if err := l.forEachHeader(from, func(b record.Batch) error {
-		applyProducer(state, b)
-		return nil
-	}); err != nil {
+	if err := l.replayProducers(state, from); err != nil {
 		// Damaged data surfaces as storage errors when read; the log
 		// still opens, with the producer state replayed up to the damage.
 		l.logger.Error("replay producer state", "from", from, "err", err)
@@ -406,9 +411,13 @@ func (l *Log) rebuildProducersLocked() error {
 	return nil
 }
 
-// forEachHeader calls fn with the header of every batch whose last offset
-// is >= from. l.mu must be held.
-func (l *Log) forEachHeader(from int64, fn func(b record.Batch) error) error {
+// replayProducers applies every batch whose last offset is >= from to
+// state, and re-derives the .txnindex entries of ABORT markers that a
+// crash may have lost (entries are appended only past a segment's newest
+// one, so replaying what is already indexed adds nothing). Only control
+// batches are read whole; of the rest only headers. l.mu must be held.
+func (l *Log) replayProducers(state map[int64]*producerEntry, from int64) error {
+	v := &producerView{base: state}
 	for _, s := range l.segs {
 		if s.next <= from {
 			continue
@@ -420,7 +429,35 @@ func (l *Log) forEachHeader(from int64, fn func(b record.Batch) error) error {
 		if !ok {
 			continue
 		}
-		if err := s.headers(pos, s.size, func(_ int64, hdr record.Batch) error { return fn(hdr) }); err != nil {
+		var missing []txnEntry
+		err = s.headers(pos, s.size, func(p int64, hdr record.Batch) error {
+			var ci record.ControlInfo
+			var isMarker bool
+			if hdr.IsControl() && hdr.ProducerID() >= 0 {
+				b, err := s.readBatch(p, hdr)
+				if err != nil {
+					return err
+				}
+				if ci, isMarker, err = controlOf(b); err != nil {
+					l.logger.Warn("unreadable control batch", "offset", hdr.BaseOffset(), "err", err)
+				}
+			}
+			if ab := applyBatch(v, hdr, ci, isMarker); ab != nil && ab.LastOffset > s.txn.last {
+				missing = append(missing, *ab)
+			}
+			return nil
+		})
+		if len(missing) > 0 {
+			created, werr := s.txn.append(l.fs, l.dir, s.base, missing)
+			if created {
+				l.dirDirty = true
+			}
+			if werr != nil {
+				return errors.Join(err, werr)
+			}
+			l.logger.Info("re-derived aborted transactions", "segment", s.base, "entries", len(missing))
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -448,7 +485,7 @@ func (l *Log) writeSnapshotLocked() error {
 func (l *Log) deleteSegmentsLocked(segs []*segment) {
 	for _, s := range segs {
 		s.deleted.Store(true)
-		for _, ext := range []string{extLog, extIndex, extTimeIndex} {
+		for _, ext := range segmentExts {
 			p := segmentFile(l.dir, s.base, ext)
 			if err := l.fs.Rename(p, p+extDeleted); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				l.logger.Error("rename deleted segment", "base", s.base, "err", err)

@@ -334,7 +334,7 @@ func (m *Manager) runDeletes(force bool) {
 	m.delMu.Unlock()
 	for _, p := range due {
 		p.seg.close()
-		for _, ext := range []string{extLog, extIndex, extTimeIndex} {
+		for _, ext := range segmentExts {
 			path := segmentFile(p.dir, p.seg.base, ext) + extDeleted
 			if err := m.fs.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				m.logger.Warn("remove deleted segment file", "file", path, "err", err)

@@ -21,9 +21,15 @@ type batchMeta struct {
 }
 
 type producerEntry struct {
-	Epoch         int16
-	LastTimestamp int64
-	Batches       []batchMeta // oldest first, at most maxProducerBatches
+	Epoch            int16
+	LastTimestamp    int64
+	CoordinatorEpoch int32       // from the producer's last transaction marker, -1 if none
+	TxnFirst         int64       // first offset of its ongoing transaction, -1 if none
+	Batches          []batchMeta // oldest first, at most maxProducerBatches
+}
+
+func newProducerEntry(epoch int16) *producerEntry {
+	return &producerEntry{Epoch: epoch, CoordinatorEpoch: -1, TxnFirst: -1}
 }
 
 func (e *producerEntry) lastSeq() int32 {
@@ -87,18 +93,10 @@ func checkProducer(e *producerEntry, b record.Batch) (*batchMeta, error) {
 	return nil, nil
 }
 
-// applyProducer records an appended batch. It never fails: followers and
-// replay use it on batches already accepted.
-func applyProducer(m map[int64]*producerEntry, b record.Batch) {
-	if pid := b.ProducerID(); pid >= 0 {
-		m[pid] = updateProducer(m[pid], b)
-	}
-}
-
 // updateProducer returns e (created if nil) with batch b recorded.
 func updateProducer(e *producerEntry, b record.Batch) *producerEntry {
 	if e == nil {
-		e = &producerEntry{Epoch: b.ProducerEpoch()}
+		e = newProducerEntry(b.ProducerEpoch())
 	}
 	if b.ProducerEpoch() > e.Epoch {
 		e.Epoch = b.ProducerEpoch()
@@ -128,15 +126,20 @@ func cloneProducer(e *producerEntry) *producerEntry {
 	return &c
 }
 
-// Snapshot format (version 1), all big endian:
+// Snapshot format (version 2), all big endian:
 //
 //	version int16 | crc32c uint32 of the rest | count int32 |
-//	count x { producerID int64 | epoch int16 | lastTimestamp int64 | n int8 |
+//	count x { producerID int64 | epoch int16 | lastTimestamp int64 |
+//	          coordinatorEpoch int32 | txnFirstOffset int64 | n int8 |
 //	          n x { firstSeq int32 | lastSeq int32 | firstOffset int64 | lastOffset int64 | timestamp int64 } }
+//
+// Version 1 lacks coordinatorEpoch and txnFirstOffset; it is still read.
 const (
-	snapshotVersion    = 1
+	snapshotVersion    = 2
+	snapshotV1         = 1
 	snapshotHeaderSize = 10
-	snapshotEntryHead  = 19
+	snapshotEntryHead  = 31
+	snapshotV1Head     = 19
 	snapshotBatchSize  = 32
 )
 
@@ -156,6 +159,8 @@ func encodeSnapshot(m map[int64]*producerEntry) []byte {
 		buf = binary.BigEndian.AppendUint64(buf, uint64(id))
 		buf = binary.BigEndian.AppendUint16(buf, uint16(e.Epoch))
 		buf = binary.BigEndian.AppendUint64(buf, uint64(e.LastTimestamp))
+		buf = binary.BigEndian.AppendUint32(buf, uint32(e.CoordinatorEpoch))
+		buf = binary.BigEndian.AppendUint64(buf, uint64(e.TxnFirst))
 		buf = append(buf, byte(len(e.Batches)))
 		for _, b := range e.Batches {
 			buf = binary.BigEndian.AppendUint32(buf, uint32(b.FirstSeq))
@@ -173,7 +178,13 @@ func decodeSnapshot(data []byte) (map[int64]*producerEntry, error) {
 	if len(data) < snapshotHeaderSize {
 		return nil, fmt.Errorf("producer snapshot of %d bytes: %w", len(data), ErrCorrupt)
 	}
-	if v := binary.BigEndian.Uint16(data); v != snapshotVersion {
+	v := binary.BigEndian.Uint16(data)
+	head := snapshotEntryHead
+	switch v {
+	case snapshotVersion:
+	case snapshotV1:
+		head = snapshotV1Head
+	default:
 		return nil, fmt.Errorf("producer snapshot version %d: %w", v, ErrCorrupt)
 	}
 	if crc32.Checksum(data[6:], castagnoli) != binary.BigEndian.Uint32(data[2:]) {
@@ -181,21 +192,26 @@ func decodeSnapshot(data []byte) (map[int64]*producerEntry, error) {
 	}
 	count := int64(binary.BigEndian.Uint32(data[6:]))
 	rest := data[snapshotHeaderSize:]
-	if count < 0 || count > int64(len(rest)/snapshotEntryHead) {
+	if count < 0 || count > int64(len(rest)/head) {
 		return nil, fmt.Errorf("producer snapshot count %d: %w", count, ErrCorrupt)
 	}
 	m := make(map[int64]*producerEntry, count)
 	for i := int64(0); i < count; i++ {
-		if len(rest) < snapshotEntryHead {
+		if len(rest) < head {
 			return nil, fmt.Errorf("producer snapshot entry %d truncated: %w", i, ErrCorrupt)
 		}
 		id := int64(binary.BigEndian.Uint64(rest))
-		e := &producerEntry{
-			Epoch:         int16(binary.BigEndian.Uint16(rest[8:])),
-			LastTimestamp: int64(binary.BigEndian.Uint64(rest[10:])),
+		e := newProducerEntry(int16(binary.BigEndian.Uint16(rest[8:])))
+		e.LastTimestamp = int64(binary.BigEndian.Uint64(rest[10:]))
+		if v == snapshotVersion {
+			e.CoordinatorEpoch = int32(binary.BigEndian.Uint32(rest[18:]))
+			e.TxnFirst = int64(binary.BigEndian.Uint64(rest[22:]))
+			if e.TxnFirst < -1 {
+				return nil, fmt.Errorf("producer snapshot entry %d: transaction start %d: %w", i, e.TxnFirst, ErrCorrupt)
+			}
 		}
-		n := int(rest[18])
-		rest = rest[snapshotEntryHead:]
+		n := int(rest[head-1])
+		rest = rest[head:]
 		if n > maxProducerBatches || len(rest) < n*snapshotBatchSize {
 			return nil, fmt.Errorf("producer snapshot entry %d: %d batches: %w", i, n, ErrCorrupt)
 		}

@@ -14,7 +14,9 @@ func (l *Log) applyRetention() (deleted int, err error) {
 	now := l.nowMs()
 	cfg := l.cfg
 	for pid, e := range l.producers {
-		if now-e.LastTimestamp > cfg.ProducerIDExpirationMs {
+		// An ongoing transaction holds the last stable offset back; its
+		// producer expires only once the coordinator ended it.
+		if now-e.LastTimestamp > cfg.ProducerIDExpirationMs && e.TxnFirst < 0 {
 			delete(l.producers, pid)
 		}
 	}

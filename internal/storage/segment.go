@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -20,6 +21,7 @@ type segment struct {
 	log  File
 	idx  offsetIndex
 	tidx timeIndex
+	txn  txnIndex
 
 	size            int64 // bytes of whole batches in the log file
 	next            int64 // offset after the last batch
@@ -49,6 +51,9 @@ const (
 	extDeleted   = ".deleted"
 )
 
+// segmentExts are the files of one segment; .txnindex may be missing.
+var segmentExts = []string{extLog, extIndex, extTimeIndex, extTxnIndex}
+
 // openSegmentFiles opens (creating if asked and missing) the three files.
 func openSegmentFiles(fsys FS, dir string, base int64, create bool) (*segment, error) {
 	flag := os.O_RDWR
@@ -70,6 +75,17 @@ func openSegmentFiles(fsys FS, dir string, base int64, create bool) (*segment, e
 		s.idx.f.Close()
 		return nil, fmt.Errorf("open time index %d: %w", base, err)
 	}
+	if create {
+		// A stale .txnindex at this base belongs to data that is gone.
+		if err := fsys.Remove(segmentFile(dir, base, extTxnIndex)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			s.close()
+			return nil, fmt.Errorf("remove stale txn index %d: %w", base, err)
+		}
+		s.txn = txnIndex{last: -1}
+	} else if s.txn, err = openTxnIndex(fsys, dir, base); err != nil {
+		s.close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -85,7 +101,7 @@ func createSegment(fsys FS, dir string, base, nowMs int64) (*segment, error) {
 }
 
 func (s *segment) close() error {
-	err := errors.Join(s.log.Close(), s.idx.f.Close(), s.tidx.f.Close())
+	err := errors.Join(s.log.Close(), s.idx.f.Close(), s.tidx.f.Close(), s.txn.close())
 	if err != nil {
 		return fmt.Errorf("close segment %d: %w", s.base, err)
 	}
@@ -102,6 +118,9 @@ func (s *segment) syncAll() error {
 	}
 	if err := s.tidx.f.Sync(); err != nil {
 		return fmt.Errorf("sync time index %d: %w", s.base, err)
+	}
+	if err := s.txn.sync(); err != nil {
+		return fmt.Errorf("sync txn index %d: %w", s.base, err)
 	}
 	return nil
 }

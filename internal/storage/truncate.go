@@ -78,6 +78,9 @@ func (l *Log) truncateSegmentsLocked(offset int64) error {
 		if _, err := s.rebuild(l.cfg, false, true); err != nil {
 			return fmt.Errorf("truncate %s: %w: %w", l, err, ErrStorage)
 		}
+		if err := s.txn.trimTo(s.next); err != nil {
+			return fmt.Errorf("truncate %s: %w: %w", l, err, ErrStorage)
+		}
 		s.needSync = true
 	}
 	l.next = l.active().next
