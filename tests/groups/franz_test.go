@@ -107,15 +107,6 @@ func (m *kgoMember) stop(t *testing.T) {
 	m.cl.Close()
 }
 
-// kill drops the member without leaving: the coordinator must notice it by
-// its session timeout.
-func (m *kgoMember) kill() {
-	m.cancel()
-	<-m.done
-	m.cl.PurgeTopicsFromClient()
-	m.cl.CloseAllowingRebalance()
-}
-
 // checkExclusive asserts that no partition is owned by two members.
 func checkExclusive(t *testing.T, members []*kgoMember) {
 	t.Helper()

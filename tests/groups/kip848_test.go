@@ -178,3 +178,55 @@ func TestKIP848Regex(t *testing.T) {
 		}
 	}
 }
+
+// TestMemberSurvivesBrokerRestart: a consuming member rides through a
+// broker restart. Classic groups are restored from __consumer_offsets
+// (same generation, same members), so nothing is delivered twice.
+// KIP-848 membership is not persisted: the member is told
+// UNKNOWN_MEMBER_ID, rejoins and resumes from its committed offsets, so
+// records it consumed but had not committed yet come again
+// (at-least-once); nothing is lost either way.
+func TestMemberSurvivesBrokerRestart(t *testing.T) {
+	for _, kip848 := range []bool{false, true} {
+		name := "classic"
+		if kip848 {
+			name = "kip848"
+		}
+		t.Run(name, func(t *testing.T) {
+			b := startBroker(t, "group.consumer.heartbeat.interval.ms=300")
+			topic, group := "restart-"+name, "g-restart-"+name
+			createTopic(t, b, topic, 2)
+			s := newSeen()
+			first := produce(t, b, topic, "a", 100)
+			var extra []kgo.Opt
+			if kip848 {
+				extra = append(extra, kgo.ServerSideBalancer())
+			}
+			m := startKgoMember(t, b, group, topic, kgo.StickyBalancer(), s, extra...)
+			s.waitAll(t, first, 40*time.Second)
+			waitFor(t, 20*time.Second, "first records committed", func() bool {
+				var sum int64
+				for _, o := range committed(t, b, group, topic) {
+					sum += o
+				}
+				return sum == 100
+			})
+			b.Restart(t)
+			second := produce(t, b, topic, "b", 50)
+			s.waitAll(t, second, 60*time.Second)
+			m.stop(t)
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			dups := 0
+			for v, n := range s.counts {
+				if n > 1 {
+					dups++
+					if !kip848 {
+						t.Errorf("record %q consumed %d times", v, n)
+					}
+				}
+			}
+			t.Logf("%s: %d records delivered twice across the restart", name, dups)
+		})
+	}
+}
