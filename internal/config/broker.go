@@ -289,3 +289,30 @@ func sortedKeys(m map[string]string) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// WithDynamic returns the configuration in force with dynamic broker
+// configs applied: the node's own over the cluster-wide ones over b.
+// Read-only names and invalid values in the dynamic maps are ignored (the
+// controller refuses them; this guards against a bad record). b itself is
+// not changed.
+func (b *Broker) WithDynamic(nodeDynamic, clusterDynamic map[string]string) *Broker {
+	if len(nodeDynamic) == 0 && len(clusterDynamic) == 0 {
+		return b
+	}
+	static := make(map[string]string, len(b.Static)+len(clusterDynamic)+len(nodeDynamic))
+	for k, v := range b.Static {
+		static[k] = v
+	}
+	for _, layer := range []map[string]string{clusterDynamic, nodeDynamic} {
+		for k, v := range layer {
+			if d, ok := LookupBroker(k); ok && d.Name == k && !d.ReadOnly && d.Check(v) == nil {
+				static[k] = strings.TrimSpace(v)
+			}
+		}
+	}
+	nb, err := newBroker(static)
+	if err != nil {
+		return b
+	}
+	return nb
+}

@@ -239,3 +239,26 @@ log.retention.check.interval.ms=300000
 		t.Error("listener without a name accepted")
 	}
 }
+
+func TestWithDynamic(t *testing.T) {
+	b, err := LoadBroker("", nil, map[string]string{"message.max.bytes": "1000", "num.partitions": "2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := b.WithDynamic(map[string]string{"message.max.bytes": "3000"}, map[string]string{"message.max.bytes": "2000", "log.cleaner.threads": "4", "num.partitions": "9", "log.retention.ms": "bad"})
+	if d.MessageMaxBytes != 3000 || d.LogCleanerThreads != 4 {
+		t.Errorf("dynamic values not applied: %d %d", d.MessageMaxBytes, d.LogCleanerThreads)
+	}
+	if d.NumPartitions != 2 {
+		t.Errorf("read-only num.partitions changed dynamically: %d", d.NumPartitions)
+	}
+	if v, _ := d.Get("log.retention.ms"); v != "259200000" {
+		t.Errorf("invalid dynamic value applied: %s", v)
+	}
+	if b.MessageMaxBytes != 1000 {
+		t.Error("WithDynamic changed its receiver")
+	}
+	if b.WithDynamic(nil, nil) != b {
+		t.Error("no dynamic configs should return the same configuration")
+	}
+}

@@ -180,6 +180,12 @@ func (img *Image) TopicConfig(topic string, node int32, b *config.Broker) config
 	return config.EffectiveTopic(img.TopicConfigs[topic], b, img.DynamicBrokerConfigs(node))
 }
 
+// BrokerConfig returns node's configuration in force: its static
+// configuration b with the dynamic broker configs applied.
+func (img *Image) BrokerConfig(node int32, b *config.Broker) *config.Broker {
+	return b.WithDynamic(img.BrokerConfigs[strconv.Itoa(int(node))], img.BrokerConfigs[""])
+}
+
 // ResolveTopic returns a topic's configs for DescribeConfigs on node: each
 // value with its Kafka source and synonyms.
 func (img *Image) ResolveTopic(topic string, node int32, b *config.Broker) []config.Value {
