@@ -22,6 +22,7 @@ var (
 	descRequests  = prometheus.NewDesc("gregor_requests_total", "Kafka requests received, by API.", []string{"api"}, nil)
 	descProtoErrs = prometheus.NewDesc("gregor_protocol_errors_total", "Connections closed for a protocol violation.", nil, nil)
 	descBytesIn   = prometheus.NewDesc("gregor_network_received_bytes_total", "Bytes read from Kafka connections.", nil, nil)
+	descQueued    = prometheus.NewDesc("gregor_queued_request_bytes", "Request bytes held in memory, bounded by queued.max.request.bytes.", nil, nil)
 	descBytesOut  = prometheus.NewDesc("gregor_network_sent_bytes_total", "Bytes written to Kafka connections.", nil, nil)
 	descLEO       = prometheus.NewDesc("gregor_partition_log_end_offset", "Next offset to be written.", []string{"topic", "partition"}, nil)
 	descLSO       = prometheus.NewDesc("gregor_partition_log_start_offset", "First offset still in the log.", []string{"topic", "partition"}, nil)
@@ -32,7 +33,7 @@ var (
 
 // Describe implements prometheus.Collector.
 func (c *BrokerCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descConns, descRequests, descProtoErrs, descBytesIn, descBytesOut, descLEO, descLSO, descHW, descSize, descLeader} {
+	for _, d := range []*prometheus.Desc{descConns, descRequests, descProtoErrs, descBytesIn, descBytesOut, descQueued, descLEO, descLSO, descHW, descSize, descLeader} {
 		ch <- d
 	}
 }
@@ -44,6 +45,7 @@ func (c *BrokerCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descProtoErrs, prometheus.CounterValue, float64(st.ProtocolErrors.Load()))
 	ch <- prometheus.MustNewConstMetric(descBytesIn, prometheus.CounterValue, float64(st.BytesIn.Load()))
 	ch <- prometheus.MustNewConstMetric(descBytesOut, prometheus.CounterValue, float64(st.BytesOut.Load()))
+	ch <- prometheus.MustNewConstMetric(descQueued, prometheus.GaugeValue, float64(c.Server.QueuedBytes()))
 	for k := range st.RequestsByKey {
 		if n := st.RequestsByKey[k].Load(); n > 0 {
 			ch <- prometheus.MustNewConstMetric(descRequests, prometheus.CounterValue, float64(n), kmsg.NameForKey(int16(k)))

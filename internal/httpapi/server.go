@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync/atomic"
 	"time"
 
@@ -43,6 +44,12 @@ func New(log *slog.Logger, cs ...prometheus.Collector) *Server {
 		}
 		fmt.Fprintln(w, "ready")
 	})
+	// Profiles for operators chasing CPU or memory (go tool pprof
+	// http://host:8080/debug/pprof/heap).
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return s
 }

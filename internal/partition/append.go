@@ -90,6 +90,9 @@ func (p *Partition) failWaiters(end int64, err error) {
 			kept = append(kept, w)
 		}
 	}
+	// Drop the moved-out tail: it would keep finished requests (and their
+	// frames) reachable through the backing array.
+	clear(p.ackWaiters[len(kept):])
 	p.ackWaiters = kept
 	p.mu.Unlock()
 	for _, w := range failed {

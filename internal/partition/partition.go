@@ -163,7 +163,10 @@ func (p *Partition) maybeAdvanceHW() {
 				kept = append(kept, w)
 			}
 		}
-		p.ackWaiters = kept
+		// Drop the moved-out tail: it would keep finished requests (and their
+	// frames) reachable through the backing array.
+	clear(p.ackWaiters[len(kept):])
+	p.ackWaiters = kept
 	}
 	var watchers map[*Waiter]struct{}
 	if advanced {

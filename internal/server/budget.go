@@ -40,3 +40,10 @@ func (b *byteBudget) release(n int64) {
 
 // wake lets blocked acquirers re-check whether their connection closed.
 func (b *byteBudget) wake() { b.cond.Broadcast() }
+
+// Used is the request bytes held now (a metric).
+func (b *byteBudget) Used() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.used
+}

@@ -157,3 +157,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 		pending: make(chan *slot, s.cfg.MaxInFlight),
 	}
 }
+
+// QueuedBytes is how many request bytes the broker holds now, bounded by
+// queued.max.request.bytes.
+func (s *Server) QueuedBytes() int64 { return s.budget.Used() }
