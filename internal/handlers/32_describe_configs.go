@@ -39,7 +39,7 @@ func (b *broker) describeConfigs(rc *RequestContext, r kmsg.Request, reply Reply
 				resp.Resources = append(resp.Resources, sr)
 				continue
 			}
-			values = config.ResolveTopic(img.TopicConfigs[res.ResourceName], b.Config, b.dynamicBroker(img.BrokerConfigs, b.NodeID))
+			values = img.ResolveTopic(res.ResourceName, b.NodeID, b.Config)
 		case resourceBroker:
 			if res.ResourceName != "" {
 				id, err := strconv.ParseInt(res.ResourceName, 10, 32)
@@ -94,17 +94,4 @@ func (b *broker) describeConfigs(rc *RequestContext, r kmsg.Request, reply Reply
 		resp.Resources = append(resp.Resources, sr)
 	}
 	reply(resp)
-}
-
-// dynamicBroker merges the node's dynamic broker configs over the
-// cluster-wide ones.
-func (b *broker) dynamicBroker(all map[string]map[string]string, node int32) map[string]string {
-	out := make(map[string]string)
-	for k, v := range all[""] {
-		out[k] = v
-	}
-	for k, v := range all[strconv.Itoa(int(node))] {
-		out[k] = v
-	}
-	return out
 }

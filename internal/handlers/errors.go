@@ -59,6 +59,21 @@ var errorMap = []struct {
 	{metadata.ErrNotController, kerr.NotController},
 	{metadata.ErrInvalidRequest, kerr.InvalidRequest},
 	{metadata.ErrTopicDeletionDisabled, kerr.TopicDeletionDisabled},
+	{metadata.ErrUnknownTopicID, kerr.UnknownTopicID},
+	{metadata.ErrTimeout, kerr.RequestTimedOut},
+	{metadata.ErrReassignmentInProgress, kerr.ReassignmentInProgress},
+	{metadata.ErrNoReassignmentInProgress, kerr.NoReassignmentInProgress},
+	{metadata.ErrElectionNotNeeded, kerr.ElectionNotNeeded},
+	{metadata.ErrPreferredLeaderNotAvailable, kerr.PreferredLeaderNotAvailable},
+	{metadata.ErrEligibleLeadersNotAvailable, kerr.EligibleLeadersNotAvailable},
+	{metadata.ErrNotLeader, kerr.NotLeaderForPartition},
+	{metadata.ErrFencedLeaderEpoch, kerr.FencedLeaderEpoch},
+	{metadata.ErrInvalidUpdateVersion, kerr.InvalidUpdateVersion},
+	{metadata.ErrIneligibleReplica, kerr.IneligibleReplica},
+	{metadata.ErrUnsupportedSASLMechanism, kerr.UnsupportedSaslMechanism},
+	{metadata.ErrResourceNotFound, kerr.ResourceNotFound},
+	{metadata.ErrDuplicateResource, kerr.DuplicateResource},
+	{metadata.ErrUnacceptableCredential, kerr.UnacceptableCredential},
 }
 
 // errorMessage is the text sent in the error message fields that newer

@@ -80,7 +80,7 @@ func (m *Manager) ApplyImage(prev, img *metadata.Image) {
 	defer m.applyMu.Unlock()
 	want := make(map[TP]struct{})
 	for _, t := range img.Topics {
-		cfg := config.EffectiveTopic(img.TopicConfigs[t.Name], m.broker, img.BrokerConfigs[""])
+		cfg := img.TopicConfig(t.Name, m.nodeID, m.broker)
 		for _, pi := range t.Partitions {
 			if !contains(pi.Replicas, m.nodeID) {
 				continue
