@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -20,7 +21,8 @@ func TestFranzGoTransactions(t *testing.T) {
 	const topic = "txn"
 	createTopic(t, adm, topic, 2, nil)
 
-	p := openKgo(t, b, kgo.TransactionalID("compat-txn"), kgo.DefaultProduceTopic(topic))
+	// A bounded retry time makes a missing coordinator fail in seconds.
+	p := openKgo(t, b, kgo.TransactionalID("compat-txn"), kgo.DefaultProduceTopic(topic), kgo.RetryTimeout(10*time.Second))
 	defer p.Close()
 	run := func(prefix string, commit bool) {
 		t.Helper()
@@ -31,7 +33,9 @@ func TestFranzGoTransactions(t *testing.T) {
 		for i := range rs {
 			rs[i] = &kgo.Record{Key: []byte(fmt.Sprintf("k%d", i)), Value: []byte(fmt.Sprintf("%s-%d", prefix, i))}
 		}
-		if err := p.ProduceSync(ctxT(t), rs...).FirstErr(); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if err := p.ProduceSync(ctx, rs...).FirstErr(); err != nil {
 			t.Fatalf("produce %s: %v", prefix, err)
 		}
 		if err := p.EndTransaction(ctxT(t), kgo.TransactionEndTry(commit)); err != nil {
