@@ -102,3 +102,29 @@ func parseKcat(t *testing.T, out []byte) []rec {
 	}
 	return recs
 }
+
+// TestKcatGroup runs kcat as a balanced (group) consumer to the end of a
+// topic; on exit it commits, and the group's offsets are the end offsets.
+func TestKcatGroup(t *testing.T) {
+	kcat, err := exec.LookPath("kcat")
+	if err != nil {
+		t.Fatalf("kcat not installed (scripts/test.sh installs it): %v", err)
+	}
+	b := testbroker.Start(t)
+	adm := newAdmin(t, b)
+	const topic, group = "kcat-group", "g-kcat"
+	createTopic(t, adm, topic, 3, nil)
+	produceN(t, b, topic, "kg", 50)
+
+	out := runKcat(t, kcat, nil, "-b", b.Addr, "-G", group, "-o", "beginning", "-e", "-q",
+		"-f", `%p\t%o\t%T\t%k\t%h\t%s\n`, topic)
+	got := parseKcat(t, out)
+	seen := map[string]int{}
+	for _, r := range got {
+		seen[string(r.Value)]++
+	}
+	if len(got) != 50 || len(seen) != 50 {
+		t.Errorf("kcat group consumer printed %d records (%d distinct), want 50", len(got), len(seen))
+	}
+	checkCommitted(t, adm, group, topic)
+}
