@@ -7,6 +7,7 @@ import (
 
 	"github.com/IBM/sarama"
 
+	"github.com/gregor-stream/gregor/tests/kcheck"
 	"github.com/gregor-stream/gregor/tests/testbroker"
 )
 
@@ -125,4 +126,60 @@ func consumeSarama(t *testing.T, b *testbroker.Broker, topic string, ends map[in
 	}
 	wg.Wait()
 	return out
+}
+
+// TestSaramaIdempotent produces with sarama's idempotent producer (which
+// needs acks=all and one request in flight) and checks every record sits at
+// the offset sarama reported, once.
+func TestSaramaIdempotent(t *testing.T) {
+	b := testbroker.Start(t)
+	adm := newAdmin(t, b)
+	const topic, partitions = "sarama-idempotent", 2
+	createTopic(t, adm, topic, partitions, nil)
+
+	cfg := sarama.NewConfig()
+	cfg.Producer.Idempotent = true
+	cfg.Producer.RequiredAcks = sarama.WaitForAll
+	cfg.Producer.Return.Successes = true
+	cfg.Net.MaxOpenRequests = 1
+	cfg.Producer.Compression = sarama.CompressionZSTD
+	prod, err := sarama.NewSyncProducer([]string{b.Addr}, cfg)
+	if err != nil {
+		t.Fatalf("sarama idempotent producer: %v", err)
+	}
+	w := newWorkload("sarama-idem")
+	sent := w.run("zstd")
+	for i := range sent {
+		m := &sarama.ProducerMessage{Topic: topic, Key: sarama.ByteEncoder(sent[i].Key),
+			Value: sarama.ByteEncoder(sent[i].Value), Timestamp: sent[i].Timestamp}
+		for _, h := range sent[i].Headers {
+			m.Headers = append(m.Headers, sarama.RecordHeader{Key: []byte(h.Key), Value: []byte(h.Value)})
+		}
+		p, off, err := prod.SendMessage(m)
+		if err != nil {
+			t.Fatalf("idempotent send %d: %v", i, err)
+		}
+		sent[i].Partition, sent[i].Offset = p, off
+	}
+	if err := prod.Close(); err != nil {
+		t.Errorf("close producer: %v", err)
+	}
+	ends := awaitEndOffsets(t, adm, topic, len(sent))
+	got := consumeSarama(t, b, topic, ends)
+	checkConsumed(t, sent, got, checkOpts{exactTS: true, partitionCount: partitions})
+
+	// Each stored batch carries a producer id: the broker kept the
+	// idempotence metadata sarama sent.
+	cl := newKgo(t, b)
+	for p := int32(0); p < partitions; p++ {
+		batches, _, _, err := kcheck.FetchAll(ctxT(t), cl, topic, p, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, bt := range batches {
+			if bt.ProducerID < 0 || bt.BaseSequence < 0 {
+				t.Errorf("p%d batch at %d: producer id %d sequence %d, want the idempotent producer's", p, bt.BaseOffset, bt.ProducerID, bt.BaseSequence)
+			}
+		}
+	}
 }
