@@ -247,6 +247,28 @@ func TestOffsetsAdmin(t *testing.T) {
 		t.Errorf("offset for a timestamp after all records is %d, want the end %d", got, n)
 	}
 
+	// KIP-734: timestamp -3 asks for the record with the largest timestamp.
+	lreq := kmsg.NewPtrListOffsetsRequest()
+	lreq.ReplicaID = -1
+	lt := kmsg.NewListOffsetsRequestTopic()
+	lt.Topic = topic
+	lp := kmsg.NewListOffsetsRequestTopicPartition()
+	lp.Partition, lp.Timestamp, lp.CurrentLeaderEpoch = 0, -3, -1
+	lt.Partitions = append(lt.Partitions, lp)
+	lreq.Topics = append(lreq.Topics, lt)
+	lresp, err := lreq.RequestWith(ctxT(t), cl)
+	if err != nil {
+		t.Fatalf("list offsets max timestamp: %v", err)
+	}
+	if lresp.Version < 7 {
+		t.Errorf("ListOffsets negotiated v%d; max-timestamp lookup needs v7", lresp.Version)
+	} else if len(lresp.Topics) != 1 || len(lresp.Topics[0].Partitions) != 1 {
+		t.Errorf("list offsets max timestamp: response shape %+v", lresp.Topics)
+	} else if p := lresp.Topics[0].Partitions[0]; p.ErrorCode != 0 || p.Offset != n-1 || p.Timestamp != t0.Add((n-1)*time.Second).UnixMilli() {
+		t.Errorf("max timestamp: offset %d ts %d (%v), want offset %d ts %d", p.Offset, p.Timestamp,
+			kerr.ErrorForCode(p.ErrorCode), n-1, t0.Add((n-1)*time.Second).UnixMilli())
+	}
+
 	del, err := adm.DeleteRecords(ctxT(t), kadm.Offsets{topic: {0: {Topic: topic, Partition: 0, At: 5}}})
 	if err != nil {
 		t.Fatalf("delete records: %v", err)
