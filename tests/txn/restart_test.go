@@ -87,6 +87,16 @@ func restartMidTxn(t *testing.T, b *testbroker.Broker, restart func()) {
 	if err := p.ProduceSync(ctxT(t), records(topic, values("mid", 20))...).FirstErr(); err != nil {
 		t.Fatalf("produce: %v", err)
 	}
+	// A second transaction is abandoned: its producer never comes back
+	// after the restart, so only its timeout can end it.
+	lost := openClient(t, b, kgo.TransactionalID("mid-abandoned"), kgo.TransactionTimeout(4*time.Second), kgo.RetryTimeout(30*time.Second))
+	defer lost.Close()
+	if err := lost.BeginTransaction(); err != nil {
+		t.Fatalf("begin abandoned: %v", err)
+	}
+	if err := lost.ProduceSync(ctxT(t), records(topic, values("lost", 10))...).FirstErr(); err != nil {
+		t.Fatalf("produce abandoned: %v", err)
+	}
 	restart()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -95,6 +105,7 @@ func restartMidTxn(t *testing.T, b *testbroker.Broker, restart func()) {
 	t.Logf("commit after restart: %v", commitErr)
 
 	adm := newAdmin(t, b)
+	// The abandoned transaction ends by its 4 s timeout at the latest.
 	waitStable(t, adm, topic, 30*time.Second)
 	want := 0
 	if commitErr == nil {
@@ -107,6 +118,10 @@ func restartMidTxn(t *testing.T, b *testbroker.Broker, restart func()) {
 	case n != 0 && n != 20:
 		t.Errorf("read_committed sees %d of the transaction's 20 records: not atomic", n)
 	}
+	if n := countPrefix(got, "lost"); n != 0 {
+		t.Errorf("read_committed sees %d records of the abandoned transaction", n)
+	}
+	waitTxnState(t, adm, "mid-abandoned", "CompleteAbort")
 
 	// The id stays usable: a new instance commits a new transaction.
 	commitTxn(t, b, txnID, topic, values("next", 5))

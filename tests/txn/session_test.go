@@ -2,7 +2,7 @@ package txn
 
 import (
 	"context"
-		"fmt"
+	"fmt"
 	"os"
 	"sync"
 	"testing"
