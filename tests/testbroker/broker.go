@@ -99,38 +99,7 @@ func Start(t testing.TB, opts ...Option) *Broker {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	bin := Binary(t)
-	logDir := t.TempDir()
-	if cfg.dataDir == "" {
-		cfg.dataDir = filepath.Join(t.TempDir(), "data")
-	}
-	b := &Broker{
-		DataDir: cfg.dataDir,
-		NodeID:  cfg.nodeID,
-		bin:     bin,
-		extra:   cfg.args,
-		env:     cfg.env,
-		logPath: filepath.Join(logDir, "gregor.log"),
-	}
-	// Registered after the TempDir cleanups, so it runs before them: the
-	// process is gone before its directories are removed.
-	t.Cleanup(func() {
-		if b.cmd != nil && !b.Running() && !b.asked {
-			t.Errorf("gregor (pid %d) exited on its own during the test: %v", b.PID(), b.exitErr)
-		}
-		if b.Running() {
-			if err := b.Stop(); err != nil {
-				t.Logf("gregor: stop at cleanup: %v", err)
-			}
-		}
-		if t.Failed() {
-			t.Logf("gregor output (last %d lines of %s):\n%s", tailLines, b.logPath, b.Tail(tailLines))
-		}
-		if b.logFile != nil {
-			b.logFile.Close()
-		}
-	})
-
+	b := newBroker(t, cfg)
 	var lastErr error
 	for try := 0; try < startTries; try++ {
 		addrs := cfg.addrs
@@ -151,6 +120,45 @@ func Start(t testing.TB, opts ...Option) *Broker {
 	}
 	t.Fatalf("start gregor: %v (its output is logged below)", lastErr)
 	return nil
+}
+
+// newBroker makes a Broker for cfg (not started) and registers its cleanup:
+// stop the process, fail the test if it had crashed, log its output tail
+// if the test failed.
+func newBroker(t testing.TB, cfg config) *Broker {
+	t.Helper()
+	bin := Binary(t)
+	logDir := t.TempDir()
+	if cfg.dataDir == "" {
+		cfg.dataDir = filepath.Join(t.TempDir(), "data")
+	}
+	b := &Broker{
+		DataDir: cfg.dataDir,
+		NodeID:  cfg.nodeID,
+		bin:     bin,
+		extra:   cfg.args,
+		env:     cfg.env,
+		logPath: filepath.Join(logDir, "gregor.log"),
+	}
+	// Registered after the TempDir cleanups, so it runs before them: the
+	// process is gone before its directories are removed.
+	t.Cleanup(func() {
+		if b.cmd != nil && !b.Running() && !b.asked {
+			t.Errorf("gregor node %d (pid %d) exited on its own during the test: %v", b.NodeID, b.PID(), b.exitErr)
+		}
+		if b.Running() {
+			if err := b.Stop(); err != nil {
+				t.Logf("gregor node %d: stop at cleanup: %v", b.NodeID, err)
+			}
+		}
+		if t.Failed() {
+			t.Logf("gregor node %d output (last %d lines of %s):\n%s", b.NodeID, tailLines, b.logPath, b.Tail(tailLines))
+		}
+		if b.logFile != nil {
+			b.logFile.Close()
+		}
+	})
+	return b
 }
 
 // Restart starts the broker again on the same data dir and ports, stopping it
@@ -269,7 +277,21 @@ func (b *Broker) Args() []string {
 	return append(args, b.extra...)
 }
 
+// launch starts the process and waits until it is ready; a broker that does
+// not get ready is killed.
 func (b *Broker) launch() error {
+	if err := b.spawn(); err != nil {
+		return err
+	}
+	if err := b.waitReady(); err != nil {
+		b.Kill()
+		return err
+	}
+	return nil
+}
+
+// spawn starts the process without waiting for it.
+func (b *Broker) spawn() error {
 	if b.logFile == nil {
 		f, err := os.OpenFile(b.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
@@ -298,10 +320,6 @@ func (b *Broker) launch() error {
 		b.exitErr = err
 		close(done)
 	}()
-	if err := b.waitReady(); err != nil {
-		b.Kill()
-		return err
-	}
 	return nil
 }
 
