@@ -159,7 +159,17 @@ func produceUntil(t *testing.T, b *testbroker.Broker, led *ledger, nextSeq []int
 			}
 		}()
 	}
+	readerCtx, stopReader := context.WithCancel(context.Background())
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		readLive(t, readerCtx, b)
+	}()
 	time.Sleep(runFor)
+	// The live reader stops first: its errors after the broker goes down
+	// would be expected ones.
+	stopReader()
+	<-readerDone
 	stop()
 	cancel()
 	wg.Wait()
@@ -182,6 +192,52 @@ func produceUntil(t *testing.T, b *testbroker.Broker, led *ledger, nextSeq []int
 	t.Logf("%d records sent, %d acknowledged, %d failed when the broker went down", sent.Load(), acked.Load(), failed.Load())
 	if sent.Load() != acked.Load()+failed.Load() {
 		t.Errorf("%d records sent but only %d acknowledged + %d failed reported", sent.Load(), acked.Load(), failed.Load())
+	}
+}
+
+// readLive fetches raw batches while the producers write, as a consumer
+// tailing the log would: every batch served must be well-formed with a
+// valid CRC, and offsets must continue without holes or overlaps.
+func readLive(t *testing.T, ctx context.Context, b *testbroker.Broker) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr))
+	if err != nil {
+		t.Errorf("live reader client: %v", err)
+		return
+	}
+	defer cl.Close()
+	// Start at the current end: the log before this round was checked
+	// after the restart.
+	next := make([]int64, partitions)
+	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+	if err != nil {
+		if ctx.Err() == nil {
+			t.Errorf("live reader: list end offsets: %v", err)
+		}
+		return
+	}
+	ends.Each(func(o kadm.ListedOffset) { next[o.Partition] = o.Offset })
+	checked := 0
+	defer func() { t.Logf("live reader checked %d batches", checked) }()
+	for ctx.Err() == nil {
+		for p := int32(0); p < partitions; p++ {
+			batches, _, _, err := kcheck.FetchAll(ctx, cl, topic, p, next[p])
+			if err != nil {
+				if ctx.Err() == nil {
+					t.Errorf("live fetch p%d@%d: %v", p, next[p], err)
+				}
+				return
+			}
+			for _, bt := range batches {
+				if err := bt.Check(); err != nil {
+					t.Errorf("live fetch p%d served a corrupt batch: %v", p, err)
+				}
+				if bt.BaseOffset != next[p] {
+					t.Errorf("live fetch p%d: batch at %d, expected %d", p, bt.BaseOffset, next[p])
+				}
+				next[p] = bt.LastOffset() + 1
+				checked++
+			}
+		}
 	}
 }
 
