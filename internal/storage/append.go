@@ -212,9 +212,15 @@ func (l *Log) maybeRollLocked(size int64, nbatches int, lastOffset int64) error 
 	}
 	cfg := l.cfg
 	now := l.nowMs()
+	segmentMs := cfg.SegmentMs
+	if cfg.Compact {
+		// The active segment is never cleaned: roll it in time for
+		// max.compaction.lag.ms to be met.
+		segmentMs = min(segmentMs, cfg.MaxCompactionLagMs)
+	}
 	switch {
 	case s.size+size > cfg.SegmentBytes:
-	case now-s.rollMs >= cfg.SegmentMs:
+	case now-s.rollMs >= segmentMs:
 	case int64(s.idx.n+nbatches) > int64(cfg.SegmentIndexBytes/indexEntrySize):
 	case int64(s.tidx.n+nbatches) > int64(cfg.SegmentIndexBytes/timeEntrySize):
 	case lastOffset-s.base > math.MaxInt32:

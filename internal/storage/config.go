@@ -32,7 +32,27 @@ type LogConfig struct {
 	// idle (by its last batch timestamp) for longer is dropped by the
 	// retention pass, which bounds its memory.
 	ProducerIDExpirationMs int64
+
+	// Compact and Delete are cleanup.policy: "delete" (the default),
+	// "compact" or "compact,delete". Retention by time and size applies
+	// with Delete, or when neither is set (a zero LogConfig behaves like
+	// Kafka's default); the log cleaner runs with Compact.
+	Compact, Delete bool
+	// DeleteRetentionMs is delete.retention.ms: how long a tombstone (and
+	// a transaction marker whose data is gone) stays after its batch's
+	// max timestamp, so consumers near the head see it.
+	DeleteRetentionMs int64
+	// MinCompactionLagMs / MaxCompactionLagMs are min/max.compaction.lag.ms:
+	// a record is never compacted sooner than the first, and a log whose
+	// oldest dirty record is older than the second is cleaned whatever its
+	// dirty ratio (and its active segment rolls by then).
+	MinCompactionLagMs, MaxCompactionLagMs int64
+	// MinCleanableDirtyRatio is min.cleanable.dirty.ratio.
+	MinCleanableDirtyRatio float64
 }
+
+// deletes reports whether retention by time and size applies.
+func (c LogConfig) deletes() bool { return c.Delete || !c.Compact }
 
 // DefaultLogConfig returns Kafka's defaults, except the 72 h retention that
 // Gregor picks and FlushAlways.
@@ -50,6 +70,10 @@ func DefaultLogConfig() LogConfig {
 		FileDeleteDelayMs:  60000,
 		// Kafka's default: one day.
 		ProducerIDExpirationMs: 24 * 3600 * 1000,
+		Delete:                 true,
+		DeleteRetentionMs:      24 * 3600 * 1000,
+		MaxCompactionLagMs:     math.MaxInt64,
+		MinCleanableDirtyRatio: 0.5,
 	}
 }
 
@@ -83,6 +107,18 @@ func (c LogConfig) sanitized() LogConfig {
 	}
 	if c.FileDeleteDelayMs < 0 {
 		c.FileDeleteDelayMs = 0
+	}
+	if c.DeleteRetentionMs < 0 {
+		c.DeleteRetentionMs = 0
+	}
+	if c.MinCompactionLagMs < 0 {
+		c.MinCompactionLagMs = 0
+	}
+	if c.MaxCompactionLagMs <= 0 {
+		c.MaxCompactionLagMs = d.MaxCompactionLagMs
+	}
+	if c.MinCleanableDirtyRatio < 0 || c.MinCleanableDirtyRatio > 1 || c.MinCleanableDirtyRatio != c.MinCleanableDirtyRatio {
+		c.MinCleanableDirtyRatio = d.MinCleanableDirtyRatio
 	}
 	return c
 }

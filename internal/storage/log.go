@@ -42,6 +42,9 @@ type Log struct {
 	configured bool
 	dirDirty   bool   // a segment file was created: the directory needs an fsync
 	truncGen   uint64 // bumped by every truncation, so a flush started before one cannot publish a stale offset
+	// cleanerOffset is the first dirty offset: everything below it was
+	// compacted by the last pass (-1 before any, then the log start).
+	cleanerOffset int64
 
 	policy        atomic.Int32 // cfg.FlushPolicy, read without l.mu on the hot path
 	shut          atomic.Bool  // set under wmu by close, so no waiter is queued after the last failWaiters
@@ -49,6 +52,8 @@ type Log struct {
 	queued        atomic.Bool
 	unflushedMsgs atomic.Int64
 	lastFlushMs   atomic.Int64
+	hw            atomic.Int64 // SetHighWatermark; -1 until set
+	lastCleanMs   atomic.Int64 // when the cleaner last finished a pass, 0 if never
 
 	wmu     sync.Mutex
 	waiters []waiter
@@ -185,8 +190,12 @@ type loadParams struct {
 func loadLog(m *Manager, dir string, tp topicPartition, cfg LogConfig, p loadParams) (*Log, error) {
 	l := &Log{
 		m: m, fs: m.fs, topic: tp.Topic, partition: tp.Partition, dir: dir,
-		cfg: cfg, producers: map[int64]*producerEntry{},
+		cfg: cfg, producers: map[int64]*producerEntry{}, cleanerOffset: -1,
 		logger: m.logger.With("topic", tp.Topic, "partition", tp.Partition),
+	}
+	l.hw.Store(-1)
+	if err := recoverCleanerSwap(l.fs, dir, l.logger); err != nil {
+		return nil, fmt.Errorf("recover cleaner swap in %s: %w", dir, err)
 	}
 	l.policy.Store(int32(cfg.FlushPolicy))
 	entries, err := l.fs.ReadDir(dir)

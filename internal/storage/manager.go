@@ -20,6 +20,7 @@ import (
 const (
 	recoveryPointFile = "recovery-point-offset-checkpoint"
 	logStartFile      = "log-start-offset-checkpoint"
+	cleanerOffsetFile = "cleaner-offset-checkpoint"
 	cleanShutdownFile = ".gregor_cleanshutdown"
 	deleteSuffix      = "-delete"
 )
@@ -35,6 +36,8 @@ type Options struct {
 	// are written; default 10 s. Shorter means less to scan after a crash.
 	CheckpointInterval time.Duration
 	Now                func() time.Time
+	// Cleaner configures log compaction.
+	Cleaner CleanerOptions
 }
 
 // Manager owns every partition log in one data directory, the group-commit
@@ -59,12 +62,15 @@ type Manager struct {
 	ckMu     sync.Mutex // serialises checkpoint writes
 	lastRP   []byte
 	lastLSO  []byte
+	lastCO   []byte
 	stop     chan struct{}
 	stopOnce sync.Once
 	wg       sync.WaitGroup
 
 	recoveredBytes atomic.Int64
 	fsyncs         atomic.Int64
+
+	cleaner *cleaner
 }
 
 type pendingDelete struct {
@@ -105,6 +111,7 @@ func OpenManager(opts Options) (*Manager, error) {
 	clean := err == nil
 	rps := m.readCheckpoint(recoveryPointFile)
 	starts := m.readCheckpoint(logStartFile)
+	cleaned := m.readCheckpoint(cleanerOffsetFile)
 	entries, err := m.fs.ReadDir(opts.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("read data dir: %w", err)
@@ -134,6 +141,9 @@ func OpenManager(opts Options) (*Manager, error) {
 			m.closeLogs(false)
 			return nil, fmt.Errorf("load %s: %w", name, err)
 		}
+		if co, ok := cleaned[tp]; ok {
+			l.cleanerOffset = co
+		}
 		m.logs[tp] = l
 	}
 	if clean {
@@ -148,9 +158,14 @@ func OpenManager(opts Options) (*Manager, error) {
 		}
 	}
 	m.logger.Info("storage loaded", "dir", opts.Dir, "logs", len(m.logs), "clean", clean, "recovered_bytes", m.recoveredBytes.Load())
+	m.cleaner = newCleaner(m, opts.Cleaner)
 	m.wg.Add(2)
 	go m.flusher()
 	go m.background()
+	if !opts.Cleaner.Disable {
+		m.wg.Add(1)
+		go m.cleaner.loop()
+	}
 	return m, nil
 }
 
@@ -401,12 +416,22 @@ func (m *Manager) writeCheckpoints() error {
 	defer m.ckMu.Unlock()
 	rps := map[topicPartition]int64{}
 	starts := map[topicPartition]int64{}
+	cleaned := map[topicPartition]int64{}
 	for _, l := range m.Logs() {
 		tp := topicPartition{l.topic, l.partition}
 		rps[tp] = l.recoveryPoint()
 		starts[tp] = l.LogStartOffset()
+		if co := l.firstDirty(); co >= 0 {
+			cleaned[tp] = co
+		}
 	}
-	rp, lso := encodeOffsetCheckpoint(rps), encodeOffsetCheckpoint(starts)
+	rp, lso, co := encodeOffsetCheckpoint(rps), encodeOffsetCheckpoint(starts), encodeOffsetCheckpoint(cleaned)
+	if !bytes.Equal(co, m.lastCO) {
+		if err := writeFileAtomic(m.fs, filepath.Join(m.opts.Dir, cleanerOffsetFile), co); err != nil {
+			return err
+		}
+		m.lastCO = co
+	}
 	if !bytes.Equal(rp, m.lastRP) {
 		if err := writeFileAtomic(m.fs, filepath.Join(m.opts.Dir, recoveryPointFile), rp); err != nil {
 			return err

@@ -20,6 +20,9 @@ func (l *Log) applyRetention() (deleted int, err error) {
 			delete(l.producers, pid)
 		}
 	}
+	if !cfg.deletes() {
+		return 0, nil // cleanup.policy=compact: the cleaner's job
+	}
 	n := 0
 	if cfg.RetentionMs >= 0 {
 		for n < len(l.segs) {
@@ -28,7 +31,9 @@ func (l *Log) applyRetention() (deleted int, err error) {
 			if ts < 0 {
 				ts = s.rollMs
 			}
-			if s.size == 0 || now-ts <= cfg.RetentionMs {
+			// A sealed segment the cleaner emptied still ages by its roll
+			// time; an empty active one has nothing to delete.
+			if (s.size == 0 && n == len(l.segs)-1) || now-ts <= cfg.RetentionMs {
 				break
 			}
 			n++

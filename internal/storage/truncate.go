@@ -49,6 +49,8 @@ func (l *Log) truncateLocked(offset int64) error {
 // truncateSegmentsLocked does truncateLocked's work. l.mu must be held.
 func (l *Log) truncateSegmentsLocked(offset int64) error {
 	l.truncGen++
+	// Data appended after the cut is dirty again.
+	l.cleanerOffset = min(l.cleanerOffset, offset)
 	if offset < l.logStart || offset <= l.segs[0].base {
 		// Nothing survives: start over with an empty segment at offset.
 		l.deleteSegmentsLocked(l.segs)
