@@ -98,7 +98,7 @@ type checkOpts struct {
 // strictly increasing per partition; each key in one partition with its
 // sequence increasing; and where the producer reported a partition and
 // offset, the record is there.
-func checkConsumed(t *testing.T, sent, got []rec, o checkOpts) {
+func checkConsumed(t testing.TB, sent, got []rec, o checkOpts) {
 	t.Helper()
 	byValue := make(map[string]rec, len(sent))
 	for _, r := range sent {
