@@ -182,3 +182,43 @@ func TestCleanupBoundsLog(t *testing.T) {
 		t.Errorf("the older group's offset after cleanup and replay: %d, want 11", got)
 	}
 }
+
+// TestLoneLeaderRejoin: the only member of a stable group rejoining (as a
+// client does after losing its connection) gets the next generation at
+// once, not after the rebalance timeout.
+func TestLoneLeaderRejoin(t *testing.T) {
+	st := startStack(t, t.TempDir(), nil)
+	defer st.close()
+	c, stop := st.coordinator(t, "g")
+	defer stop()
+	join := func(member string) *kmsg.JoinGroupResponse {
+		req := kmsg.NewPtrJoinGroupRequest()
+		req.Version = 3
+		req.Group, req.MemberID = "g", member
+		req.SessionTimeoutMillis, req.RebalanceTimeoutMillis = 10000, 30000
+		req.ProtocolType = "consumer"
+		req.Protocols = []kmsg.JoinGroupRequestProtocol{{Name: "range", Metadata: []byte("m")}}
+		ch := make(chan *kmsg.JoinGroupResponse, 1)
+		c.JoinGroup(Client{ID: "c"}, req, func(r *kmsg.JoinGroupResponse) { ch <- r })
+		select {
+		case r := <-ch:
+			return r
+		case <-time.After(5 * time.Second):
+			t.Fatal("join not answered within 5s (rebalance timeout is 30s)")
+			return nil
+		}
+	}
+	j := join("")
+	sync := kmsg.NewPtrSyncGroupRequest()
+	sync.Group, sync.MemberID, sync.Generation = "g", j.MemberID, j.Generation
+	sync.GroupAssignment = []kmsg.SyncGroupRequestGroupAssignment{{MemberID: j.MemberID, MemberAssignment: []byte("a")}}
+	ch := make(chan *kmsg.SyncGroupResponse, 1)
+	c.SyncGroup(sync, func(r *kmsg.SyncGroupResponse) { ch <- r })
+	if r := <-ch; r.ErrorCode != 0 {
+		t.Fatalf("sync: %v", kerr.ErrorForCode(r.ErrorCode))
+	}
+	j2 := join(j.MemberID)
+	if j2.ErrorCode != 0 || j2.Generation != j.Generation+1 || j2.LeaderID != j.MemberID {
+		t.Fatalf("rejoin: error %d generation %d leader %q", j2.ErrorCode, j2.Generation, j2.LeaderID)
+	}
+}

@@ -120,11 +120,11 @@ func (c *Coordinator) JoinGroup(cl Client, req *kmsg.JoinGroupRequest, reply fun
 			return
 		}
 		s.updateMember(m, cl, req, reply)
-		s.prepareRebalance(g, now)
+		s.rebalance(g, now)
 	case stateStable:
 		if m.id == g.leader || !sameProtocols(m.protocols, req.Protocols) {
 			s.updateMember(m, cl, req, reply)
-			s.prepareRebalance(g, now)
+			s.rebalance(g, now)
 			return
 		}
 		s.armSession(g, m, now)
@@ -232,13 +232,13 @@ func (s *shard) rejoinStatic(g *group, old *member, cl Client, req *kmsg.JoinGro
 			return
 		}
 		s.updateMember(m, cl, req, reply)
-		s.prepareRebalance(g, now)
+		s.rebalance(g, now)
 	case statePreparingRebalance:
 		s.updateMember(m, cl, req, reply)
 		s.tryCompleteJoin(g, now)
 	default:
 		s.updateMember(m, cl, req, reply)
-		s.prepareRebalance(g, now)
+		s.rebalance(g, now)
 	}
 }
 

@@ -39,6 +39,14 @@ func (s *shard) prepareRebalance(g *group, now time.Time) {
 	s.armRebalance(g, rt)
 }
 
+// rebalance starts a rebalance and completes its join phase at once if
+// every member is already waiting in a join (a lone member rejoining).
+// s.mu must be held.
+func (s *shard) rebalance(g *group, now time.Time) {
+	s.prepareRebalance(g, now)
+	s.tryCompleteJoin(g, now)
+}
+
 // maybePrepareRebalance starts a rebalance unless one is under way.
 // s.mu must be held.
 func (s *shard) maybePrepareRebalance(g *group, now time.Time) {
