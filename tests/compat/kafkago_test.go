@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/compress"
@@ -74,7 +75,9 @@ func consumeKafkaGo(t *testing.T, b *testbroker.Broker, topic string, partitions
 		wg  sync.WaitGroup
 	)
 	for p := 0; p < partitions; p++ {
-		r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{b.Addr}, Topic: topic, Partition: p})
+		// A short MaxWait only makes Close quick: a Reader closes after its
+		// fetch in flight returns.
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{b.Addr}, Topic: topic, Partition: p, MaxWait: 500 * time.Millisecond})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
