@@ -1,6 +1,8 @@
 // Package group owns consumer groups: the classic group protocol (JoinGroup,
 // SyncGroup, Heartbeat, LeaveGroup and the state machine Empty ->
-// PreparingRebalance -> CompletingRebalance -> Stable, Dead), committed
+// PreparingRebalance -> CompletingRebalance -> Stable, Dead), the KIP-848
+// consumer protocol (ConsumerGroupHeartbeat with the uniform and range
+// server-side assignors, consumer_group.go and heartbeat848.go), committed
 // offsets, and their persistence in the compacted internal topic
 // __consumer_offsets in Kafka's own record formats (offset commit key v1 /
 // value v3, group metadata key v2 / value v3), so tools that read that
@@ -20,6 +22,9 @@
 // empty, and as a tombstone when it is deleted; membership between those
 // points (who is waiting in a join) is live state that a new coordinator
 // rebuilds from the last written generation plus the members' rejoins.
+// KIP-848 membership is not written at all (Kafka's records for it are
+// not implemented): after a coordinator change those members are told
+// UNKNOWN_MEMBER_ID and rejoin; their committed offsets are kept.
 //
 // __consumer_offsets is created with cleanup.policy=compact; until the log
 // cleaner exists, Cleanup keeps it bounded by copying live records forward
