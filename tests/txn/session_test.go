@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/gregor-stream/gregor/tests/testbroker"
 )
 
 // runMember is a consume-transform-produce member: it copies every record
@@ -70,6 +73,7 @@ func runMember(ctx context.Context, addr, group, in, out string, onCommit func(i
 // hold every input record exactly once. Needs TxnOffsetCommit (key 28).
 func TestGroupTransactSession(t *testing.T) {
 	b := startBroker(t)
+	requireAPI(t, b, 28, "TxnOffsetCommit")
 	const in, out, group, n = "ctp-in", "ctp-out", "ctp", 3000
 	createTopic(t, b, in, 4)
 	createTopic(t, b, out, 4)
@@ -171,4 +175,20 @@ func TestGroupTransactSession(t *testing.T) {
 		t.Errorf("output read_committed: %d records for %d inputs; %d missing (e.g. %q), %d duplicated (e.g. %q)",
 			len(got), n, missing, exMissing, dup, exDup)
 	}
+}
+
+// requireAPI fails the test at once when the broker does not advertise
+// the API: without it the test could only time out.
+func requireAPI(t *testing.T, b *testbroker.Broker, key int16, name string) {
+	t.Helper()
+	resp, err := kmsg.NewPtrApiVersionsRequest().RequestWith(ctxT(t), newClient(t, b))
+	if err != nil {
+		t.Fatalf("ApiVersions: %v", err)
+	}
+	for _, k := range resp.ApiKeys {
+		if k.ApiKey == key {
+			return
+		}
+	}
+	t.Fatalf("broker does not advertise %s (key %d), which this test needs", name, key)
 }
