@@ -119,3 +119,39 @@ func TestRetentionByTime(t *testing.T) {
 	}
 	checkTail(t, b, topic, start, old+100)
 }
+
+// TestCompactTopicIgnoresRetention: a topic with cleanup.policy=compact
+// (and not delete) keeps records older than retention.ms; only compaction
+// may remove them, and with distinct keys it removes nothing.
+func TestCompactTopicIgnoresRetention(t *testing.T) {
+	b := testbroker.Start(t, testbroker.WithArgs("--set", "log.retention.check.interval.ms=200"))
+	adm := newAdmin(t, b)
+	const topic = "compact-retention"
+	createTopic(t, adm, topic, 1, map[string]*string{
+		"cleanup.policy": kadm.StringPtr("compact"),
+		"segment.bytes":  kadm.StringPtr("1048576"),
+		"retention.ms":   kadm.StringPtr("3600000"),
+	})
+	cl := newKgo(t, b, kgo.DefaultProduceTopic(topic), kgo.ProducerBatchCompression(kgo.NoCompression()))
+	const n = 3000
+	old := time.Now().Add(-2 * time.Hour)
+	for i := 0; i < n; i += 100 {
+		var rs []*kgo.Record
+		for j := i; j < i+100; j++ {
+			rs = append(rs, &kgo.Record{Key: []byte(fmt.Sprintf("key-%05d", j)), Value: bytes.Repeat([]byte{'v'}, 1000), Timestamp: old})
+		}
+		if err := cl.ProduceSync(ctxT(t), rs...).FirstErr(); err != nil {
+			t.Fatalf("produce: %v", err)
+		}
+	}
+	// Several retention checks pass in this time.
+	time.Sleep(3 * time.Second)
+	lo, err := adm.ListStartOffsets(ctxT(t), topic)
+	if err != nil {
+		t.Fatalf("list start offsets: %v", err)
+	}
+	if o, _ := lo.Lookup(topic, 0); o.Offset != 0 {
+		t.Errorf("log start offset %d: time retention deleted records of a compact-only topic", o.Offset)
+	}
+	checkTail(t, b, topic, 0, n)
+}
