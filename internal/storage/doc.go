@@ -52,6 +52,25 @@
 // Ongoing transactions survive restarts through the producer snapshot plus
 // the replay after it, which also re-derives .txnindex entries a crash lost.
 //
+// # Compaction
+//
+// The cleaner (cleaner*.go) compacts logs with LogConfig.Compact: a
+// background goroutine (or Manager.CleanNow) picks the log past
+// max.compaction.lag.ms or with the highest dirty ratio at or above
+// min.cleanable.dirty.ratio, builds a key -> latest offset map of its dirty
+// range (bounded: log.cleaner.dedupe.buffer.size; a pass covers what fits)
+// and rewrites its sealed segments below the active segment, the first
+// unstable offset and the high watermark. Kept: each key's latest record,
+// tombstones and transaction markers until delete.retention.ms after their
+// batch, a live producer's last batch (empty if need be). Dropped: older
+// values, aborted transactional data, keyless records. Offsets never
+// change. The rewritten segments are swapped in crash-safely through
+// .cleaned files and a cleaner-swap manifest (docs/format/cleaner-swap.md).
+// The pass reads and writes files without Log.mu (sealed segments do not
+// change; a truncation or deletion meanwhile makes the swap give up) and
+// takes Log.mu only to plan and to swap; its I/O is throttled by
+// log.cleaner.io.max.bytes.per.second.
+//
 // # Index memory
 //
 // Only the active segment keeps index entries in memory, and only its
@@ -64,8 +83,9 @@
 //
 // # Concurrency and lock order
 //
-// Manager.ckMu -> Manager.mu -> Log.mu -> {Log.wmu, Manager.dirtyMu,
-// Manager.delMu}. Log.mu (RWMutex) guards a log's segments and state:
+// cleaner.mu -> Manager.ckMu -> Manager.mu -> Log.mu -> {Log.wmu,
+// Manager.dirtyMu, Manager.delMu}. cleaner.mu makes cleaning passes (the
+// background loop's and CleanNow's) run one at a time. Log.mu (RWMutex) guards a log's segments and state:
 // appends, truncation and retention take it exclusively; reads take it
 // shared to find the position and then read the file without it, which is
 // safe because appends only write past the size a reader captured and

@@ -202,3 +202,28 @@ func FuzzRecoveryGarbageTail(f *testing.F) {
 		}
 	})
 }
+
+func FuzzSwapManifest(f *testing.F) {
+	f.Add(encodeSwapManifest(swapManifest{New: 100, Old: []int64{100, 250, 300}, HasTxn: true}))
+	f.Add(encodeSwapManifest(swapManifest{New: 0, Old: []int64{0}}))
+	f.Add([]byte("gregor-cleaner-swap 1\nnew 5\nold 4 5\ntxnindex 0\n"))
+	f.Add([]byte(""))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := decodeSwapManifest(data)
+		if err != nil {
+			return
+		}
+		if len(m.Old) == 0 || m.Old[0] != m.New {
+			t.Fatalf("accepted %+v", m)
+		}
+		for i := 1; i < len(m.Old); i++ {
+			if m.Old[i] <= m.Old[i-1] {
+				t.Fatalf("accepted non-increasing bases %v", m.Old)
+			}
+		}
+		back, err := decodeSwapManifest(encodeSwapManifest(m))
+		if err != nil || back.New != m.New || back.HasTxn != m.HasTxn || len(back.Old) != len(m.Old) {
+			t.Fatalf("manifest does not round trip: %+v %v", back, err)
+		}
+	})
+}

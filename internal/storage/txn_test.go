@@ -72,8 +72,9 @@ func markersIn(t testing.TB, l *Log) map[int64]record.ControlInfo {
 			t.Fatalf("read at %d: %v", off, err)
 		}
 		_ = record.Split(data, func(b record.Batch) error {
-			if err := record.Validate(b, true); err != nil {
-				t.Fatalf("stored batch at %d: %v", b.BaseOffset(), err)
+			// Not record.Validate: compaction leaves empty batches and gaps.
+			if b.ComputeCRC() != b.CRC() {
+				t.Fatalf("stored batch at %d: bad crc", b.BaseOffset())
 			}
 			if b.IsControl() {
 				ci, err := record.ParseControl(b)
