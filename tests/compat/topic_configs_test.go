@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/gregor-stream/gregor/tests/kcheck"
 	"github.com/gregor-stream/gregor/tests/testbroker"
@@ -87,4 +88,63 @@ func TestTopicConfigsTakeEffect(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestAutoCreateDisabled: with auto.create.topics.enable=false a Metadata
+// request that allows auto-creation gets UNKNOWN_TOPIC_OR_PARTITION and
+// creates nothing; with the default (true) the topic appears with
+// num.partitions partitions.
+func TestAutoCreateDisabled(t *testing.T) {
+	for _, enabled := range []bool{false, true} {
+		name := "disabled"
+		args := []string{"--set", "auto.create.topics.enable=false"}
+		if enabled {
+			name, args = "enabled", []string{"--set", "num.partitions=2"}
+		}
+		t.Run(name, func(t *testing.T) {
+			b := testbroker.Start(t, testbroker.WithArgs(args...))
+			cl := newKgo(t, b)
+			req := kmsg.NewPtrMetadataRequest()
+			req.AllowAutoTopicCreation = true
+			rt := kmsg.NewMetadataRequestTopic()
+			rt.Topic = kmsg.StringPtr("auto-" + name)
+			req.Topics = append(req.Topics, rt)
+			resp, err := req.RequestWith(ctxT(t), cl)
+			if err != nil || len(resp.Topics) != 1 {
+				t.Fatalf("metadata: %v (%d topics)", err, len(resp.Topics))
+			}
+			code := resp.Topics[0].ErrorCode
+			if !enabled && code != kerr.UnknownTopicOrPartition.Code {
+				t.Errorf("metadata for a missing topic with auto-create off: %v, want UNKNOWN_TOPIC_OR_PARTITION", kerr.ErrorForCode(code))
+			}
+			adm := newAdmin(t, b)
+			if !enabled {
+				time.Sleep(500 * time.Millisecond) // room for a creation that should not happen
+				details, err := adm.ListTopics(ctxT(t))
+				if err != nil {
+					t.Fatalf("list topics: %v", err)
+				}
+				if _, ok := details["auto-"+name]; ok {
+					t.Errorf("topic created although auto.create.topics.enable=false")
+				}
+				return
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			var td kadm.TopicDetail
+			var found bool
+			for !found && time.Now().Before(deadline) {
+				details, err := adm.ListTopics(ctxT(t))
+				if err != nil {
+					t.Fatalf("list topics: %v", err)
+				}
+				td, found = details["auto-"+name]
+				if !found {
+					time.Sleep(100 * time.Millisecond)
+				}
+			}
+			if !found || len(td.Partitions) != 2 {
+				t.Errorf("auto-created topic: found %v with %d partitions, want 2 (num.partitions)", found, len(td.Partitions))
+			}
+		})
+	}
 }
