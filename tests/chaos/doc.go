@@ -1,6 +1,8 @@
 // Package chaos holds crash tests with real processes: a gregor broker is
 // killed with SIGKILL while producers with acks=all write to it, restarted,
-// and its log is checked record by record against what it acknowledged.
+// and its log is checked record by record against what it acknowledged;
+// cluster metadata (topics, ids, configs, partitions, offsets) must also come
+// back unchanged after SIGKILL and SIGTERM.
 //
 // GREGOR_CHAOS_LONG=1 runs many more and longer rounds.
 //
