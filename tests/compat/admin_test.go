@@ -313,3 +313,42 @@ func TestOffsetsAdmin(t *testing.T) {
 		}
 	}
 }
+
+// TestLogDirsAndCluster: DescribeLogDirs reports the bytes a partition
+// holds, and DescribeCluster names this node as broker and controller.
+func TestLogDirsAndCluster(t *testing.T) {
+	b := testbroker.Start(t)
+	adm := newAdmin(t, b)
+	const topic = "logdirs"
+	createTopic(t, adm, topic, 1, nil)
+	cl := newKgo(t, b, kgo.DefaultProduceTopic(topic), kgo.ProducerBatchCompression(kgo.NoCompression()))
+	var rs []*kgo.Record
+	for i := 0; i < 200; i++ {
+		rs = append(rs, &kgo.Record{Value: make([]byte, 1000)})
+	}
+	if err := cl.ProduceSync(ctxT(t), rs...).FirstErr(); err != nil {
+		t.Fatalf("produce: %v", err)
+	}
+	dirs, err := adm.DescribeBrokerLogDirs(ctxT(t), int32(b.NodeID), kadm.TopicsSet{topic: {0: {}}})
+	if err != nil {
+		t.Fatalf("describe log dirs: %v", err)
+	}
+	if err := dirs.Error(); err != nil {
+		t.Fatalf("describe log dirs: %v", err)
+	}
+	p, ok := dirs.LookupPartition(topic, 0)
+	if !ok {
+		t.Fatalf("log dirs do not list %s/0: %+v", topic, dirs)
+	}
+	if p.Size < 200*1000 || p.Size > 400*1000 {
+		t.Errorf("%s/0 size %d bytes, wrote 200 records of 1000 bytes", topic, p.Size)
+	}
+
+	md, err := adm.BrokerMetadata(ctxT(t))
+	if err != nil {
+		t.Fatalf("describe cluster: %v", err)
+	}
+	if md.Controller != int32(b.NodeID) || len(md.Brokers) != 1 || md.Brokers[0].NodeID != int32(b.NodeID) || md.Cluster == "" {
+		t.Errorf("cluster %q controller %d brokers %+v, want node %d as both", md.Cluster, md.Controller, md.Brokers, b.NodeID)
+	}
+}
