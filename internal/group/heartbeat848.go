@@ -91,7 +91,14 @@ func (c *Coordinator) ConsumerGroupHeartbeat(cl Client, req *kmsg.ConsumerGroupH
 		if m == nil {
 			return fail(kerr.UnknownMemberID, "")
 		}
-		s.removeCMember(g, m, now)
+		if req.MemberEpoch == -2 && m.instanceID != "" {
+			// A static member leaving temporarily keeps its partitions
+			// until its session ends; its successor (same instance id)
+			// takes them over without a rebalance.
+			s.armCSession(g, m, now)
+		} else {
+			s.removeCMember(g, m, now)
+		}
 		id := m.id
 		resp.MemberID = &id
 		resp.MemberEpoch = req.MemberEpoch
@@ -115,20 +122,28 @@ func (c *Coordinator) ConsumerGroupHeartbeat(cl Client, req *kmsg.ConsumerGroupH
 			}
 			cg.seq++
 			m = &cmember{id: id, seq: cg.seq, assigned: tpSet{}, pending: tpSet{}}
+			takeover := false
 			if req.InstanceID != nil {
 				m.instanceID = *req.InstanceID
 				for _, o := range cg.members {
 					if o.instanceID == m.instanceID {
 						// A static member restarting takes over its
-						// predecessor's partitions (KIP-345 for 848).
+						// predecessor's place (KIP-345 for 848): same
+						// partitions, subscription and target, so the
+						// group does not rebalance.
 						m.assigned, m.pending = o.assigned, o.pending
 						m.epoch, m.prevEpoch = o.epoch, o.prevEpoch
+						m.topics, m.regex, m.regexSrc = o.topics, o.regex, o.regexSrc
+						cg.target[id] = cg.target[o.id]
 						s.dropCMember(g, o)
+						takeover = true
 					}
 				}
 			}
 			cg.members[id] = m
-			cg.epoch++
+			if !takeover {
+				cg.epoch++
+			}
 			g.setState(stateStable, now)
 		}
 	} else {

@@ -230,3 +230,42 @@ func TestMemberSurvivesBrokerRestart(t *testing.T) {
 		})
 	}
 }
+
+// TestKIP848StaticRestart: a static KIP-848 member (group.instance.id)
+// that closes (epoch -2) and comes back within its session takes its
+// partitions back without a new group epoch; the other member keeps its
+// partitions throughout. `gregor group describe` shows the group too.
+func TestKIP848StaticRestart(t *testing.T) {
+	b := startBroker(t, "group.consumer.heartbeat.interval.ms=300", "group.consumer.session.timeout.ms=10000")
+	const topic, group = "kip848-static", "g-kip848-static"
+	createTopic(t, b, topic, 4)
+	s := newSeen()
+	first := produce(t, b, topic, "a", 100)
+	opts := func(inst string) []kgo.Opt {
+		return []kgo.Opt{kgo.ServerSideBalancer(), kgo.InstanceID(inst)}
+	}
+	mA := startKgoMember(t, b, group, topic, kgo.StickyBalancer(), s, opts("static-a")...)
+	mB := startKgoMember(t, b, group, topic, kgo.StickyBalancer(), s, opts("static-b")...)
+	s.waitAll(t, first, 40*time.Second)
+	before := waitStable848(t, b, group, 2, 4)
+	ownedB := mB.ownedParts()
+
+	out := mustGroupCmd(t, b, "describe", group)
+	if !strings.Contains(out, "Members:     2") || !strings.Contains(out, "static-a") {
+		t.Errorf("describe of a KIP-848 group:\n%s", out)
+	}
+
+	mA.stop(t)
+	mA2 := startKgoMember(t, b, group, topic, kgo.StickyBalancer(), s, opts("static-a")...)
+	defer mA2.stop(t)
+	defer mB.stop(t)
+	second := produce(t, b, topic, "b", 100)
+	s.waitAll(t, second, 40*time.Second)
+	after := waitStable848(t, b, group, 2, 4)
+	if after.Epoch != before.Epoch {
+		t.Errorf("group epoch moved from %d to %d: the static member's return rebalanced the group", before.Epoch, after.Epoch)
+	}
+	if now := mB.ownedParts(); len(now) != len(ownedB) {
+		t.Errorf("member b owned %v, now %v", ownedB, now)
+	}
+}
