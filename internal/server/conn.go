@@ -16,7 +16,10 @@ import (
 	"github.com/gregor-stream/gregor/internal/handlers"
 )
 
-const apiVersionsKey = 18
+const (
+	produceKey     = 0
+	apiVersionsKey = 18
+)
 
 // slot is one request's place in the reply order.
 type slot struct {
@@ -25,6 +28,9 @@ type slot struct {
 	flexibleResp  bool
 	size          int64 // budget bytes to release once answered
 	ch            chan kmsg.Response
+	// frame is returned to the frame pool once the reply is out (pooled
+	// produce frames only).
+	frame []byte
 }
 
 type conn struct {
@@ -82,14 +88,23 @@ func (c *conn) readLoop() error {
 		if !c.srv.budget.acquire(int64(size), c.isClosed) {
 			return net.ErrClosed
 		}
-		frame := make([]byte, size)
+		var frame []byte
+		pooled := false
+		if key, err := br.Peek(2); err == nil && key[0] == 0 && key[1] == produceKey {
+			frame, pooled = getFrame(int(size))
+		} else {
+			frame = make([]byte, size)
+		}
 		if _, err := io.ReadFull(br, frame); err != nil {
 			c.srv.budget.release(int64(size))
 			return fmt.Errorf("read frame: %w", err)
 		}
 		c.srv.Stats.BytesIn.Add(int64(size) + 4)
-		if err := c.dispatch(frame); err != nil {
+		if err := c.dispatch(frame, pooled); err != nil {
 			c.srv.budget.release(int64(size))
+			if pooled {
+				putFrame(frame)
+			}
 			return err
 		}
 	}
@@ -97,7 +112,7 @@ func (c *conn) readLoop() error {
 
 // dispatch decodes one frame and starts its handler. An error closes the
 // connection.
-func (c *conn) dispatch(frame []byte) error {
+func (c *conn) dispatch(frame []byte, pooled bool) error {
 	hdr, rest, err := parseHeader(frame)
 	if err != nil {
 		return fmt.Errorf("parse header: %w", err)
@@ -111,6 +126,9 @@ func (c *conn) dispatch(frame []byte) error {
 		return fmt.Errorf("unknown api key %d (version %d, client %q)", hdr.apiKey, hdr.apiVersion, hdr.clientID)
 	}
 	sl := &slot{correlationID: hdr.correlationID, key: hdr.apiKey, size: int64(len(frame)), ch: make(chan kmsg.Response, 1)}
+	if pooled && hdr.apiKey == produceKey {
+		sl.frame = frame
+	}
 	if hdr.apiVersion < h.MinVersion || hdr.apiVersion > h.MaxVersion {
 		if hdr.apiKey != apiVersionsKey {
 			return fmt.Errorf("unsupported version %d of %s (supported %d-%d)", hdr.apiVersion, kmsg.NameForKey(hdr.apiKey), h.MinVersion, h.MaxVersion)
@@ -187,11 +205,14 @@ func (c *conn) writeLoop() {
 		select {
 		case resp = <-sl.ch:
 		case <-c.ctx.Done():
+			// The handler may still be using the frame: leave it to
+			// the garbage collector.
 			c.srv.budget.release(sl.size)
 			continue
 		}
 		c.srv.budget.release(sl.size)
 		if resp == nil {
+			c.recycle(sl)
 			continue
 		}
 		buf = buf[:0]
@@ -210,6 +231,7 @@ func (c *conn) writeLoop() {
 			continue
 		}
 		c.srv.Stats.BytesOut.Add(int64(len(buf)))
+		c.recycle(sl)
 		if len(c.pending) == 0 {
 			if err := bw.Flush(); err != nil {
 				c.close()
@@ -218,5 +240,14 @@ func (c *conn) writeLoop() {
 		if cap(buf) > 1<<20 {
 			buf = make([]byte, 0, 4096)
 		}
+	}
+}
+
+// recycle returns a produce frame to the pool once its reply has been
+// encoded: the reply was the handler's last use of it.
+func (c *conn) recycle(sl *slot) {
+	if sl.frame != nil {
+		putFrame(sl.frame)
+		sl.frame = nil
 	}
 }

@@ -227,7 +227,7 @@ func FuzzDispatch(f *testing.F) {
 		defer bconn.Close()
 		c := s.newConn(a)
 		defer c.close()
-		_ = c.dispatch(append([]byte(nil), b...))
+		_ = c.dispatch(append([]byte(nil), b...), false)
 		close(c.pending)
 		for sl := range c.pending {
 			select {
@@ -237,4 +237,19 @@ func FuzzDispatch(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestFramePoolSizeClasses(t *testing.T) {
+	for _, n := range []int{minPooledFrame, minPooledFrame + 1, 1 << 20, maxPooledFrame} {
+		buf, pooled := getFrame(n)
+		if !pooled || len(buf) != n || cap(buf) < n || cap(buf)&(cap(buf)-1) != 0 {
+			t.Fatalf("getFrame(%d): len %d cap %d pooled %v", n, len(buf), cap(buf), pooled)
+		}
+		putFrame(buf)
+	}
+	for _, n := range []int{100, maxPooledFrame + 1} {
+		if _, pooled := getFrame(n); pooled {
+			t.Fatalf("getFrame(%d) pooled", n)
+		}
+	}
 }
