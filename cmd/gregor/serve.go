@@ -21,6 +21,7 @@ import (
 	"github.com/gregor-stream/gregor/internal/httpapi"
 	"github.com/gregor-stream/gregor/internal/metadata"
 	"github.com/gregor-stream/gregor/internal/partition"
+	"github.com/gregor-stream/gregor/internal/replication"
 	"github.com/gregor-stream/gregor/internal/server"
 	"github.com/gregor-stream/gregor/internal/storage"
 	"github.com/gregor-stream/gregor/internal/txn"
@@ -134,8 +135,17 @@ func runServe(cfg *config.Broker, log *slog.Logger) error {
 		return fmt.Errorf("start metadata: %w", err)
 	}
 	parts := partition.NewManager(cfg.NodeID, store, cfg, log.With("component", "partition"))
+	parts.SetAlterPartition(meta.AlterPartition)
 	cancelSub := meta.Subscribe(parts.ApplyImage)
 	parts.ApplyImage(nil, meta.Image())
+	// Replication follows the roles the partition manager just applied,
+	// so it subscribes after it; on one node it never has work.
+	fetcher := replication.New(replication.Config{NodeID: cfg.NodeID, Meta: meta, Parts: parts, Broker: cfg, Log: log.With("component", "replication")})
+	meta.SetRemote(fetcher.Controller())
+	cancelFetch := meta.Subscribe(fetcher.OnImage)
+	fetcher.OnImage(nil, meta.Image())
+	stopISR := make(chan struct{})
+	go parts.RunISRChecks(stopISR)
 
 	pids := &txn.ProducerIDs{Meta: meta}
 	groups := group.New(group.Config{NodeID: cfg.NodeID, Meta: meta, Parts: parts, Broker: cfg, Log: log.With("component", "group")})
@@ -170,15 +180,28 @@ func runServe(cfg *config.Broker, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	incarnation, err := newIncarnation()
+	if err != nil {
+		return err
+	}
+	// Registered fenced, then unfenced by the first heartbeat: unfencing
+	// is what elects this broker where it is the last in-sync replica of a
+	// leaderless partition (after a controlled shutdown, say).
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	err = meta.RegisterBroker(ctx, metadata.Broker{ID: cfg.NodeID, Host: host, Port: port, Rack: cfg.Rack})
+	err = meta.RegisterBroker(ctx, metadata.Broker{ID: cfg.NodeID, Host: host, Port: port, Rack: cfg.Rack, Incarnation: incarnation, Fenced: true})
+	if err == nil {
+		err = meta.Heartbeat(ctx, cfg.NodeID, incarnation)
+	}
 	cancel()
 	if err != nil {
 		srv.Close()
+		fetcher.Close()
 		meta.Close()
 		store.Close()
 		return fmt.Errorf("register broker: %w", err)
 	}
+	heartbeats := replication.StartHeartbeats(meta, cfg.NodeID, incarnation,
+		time.Duration(cfg.BrokerHeartbeatIntervalMs)*time.Millisecond, log.With("component", "heartbeat"))
 
 	web := httpapi.New(log.With("component", "http"), &httpapi.BrokerCollector{Server: srv, Parts: parts}, groups.Collector())
 	if err := web.Listen(cfg.HTTPAddr); err != nil {
@@ -206,6 +229,8 @@ func runServe(cfg *config.Broker, log *slog.Logger) error {
 	signal.Stop(sigc)
 	web.SetReady(false)
 	shutdownStart := time.Now()
+	heartbeats.Stop()
+	controlledShutdown(meta, cfg.NodeID, incarnation, log)
 	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 	_ = web.Shutdown(sctx)
 	scancel()
@@ -214,6 +239,9 @@ func runServe(cfg *config.Broker, log *slog.Logger) error {
 	txns.Close()
 	cancelGroups()
 	groups.Close()
+	cancelFetch()
+	fetcher.Close()
+	close(stopISR)
 	cancelSub()
 	if err := meta.Close(); err != nil {
 		log.Warn("close metadata", "err", err)

@@ -10,8 +10,11 @@ package handlers
 // a batch larger than its limits (as in Kafka). Incremental fetch sessions
 // (KIP-227) are in fetch_session.go. The isolation level is passed down:
 // read_committed reads to the last stable offset. Topic ids are used from
-// v13 (KIP-516). Follower fetching (KIP-392) and replica fetches come with
-// replication.
+// v13 (KIP-516). Replica fetches (a follower's, with its replica id:
+// ReplicaID before v15, ReplicaState from v15) read up to the log end,
+// report the follower's log end to the leader, and long-poll on log-end
+// growth rather than on the high watermark. Follower fetching (KIP-392) is
+// not implemented: consumers read from the leader.
 
 import (
 	"errors"
@@ -169,6 +172,10 @@ func (b *broker) fetch(rc *RequestContext, r kmsg.Request, reply Reply) {
 	if maxBytes <= 0 || maxBytes > b.Config.FetchMaxBytes {
 		maxBytes = b.Config.FetchMaxBytes
 	}
+	replica := req.ReplicaID
+	if req.Version >= 15 {
+		replica = req.ReplicaState.ID
+	}
 	wait := time.Duration(req.MaxWaitMillis) * time.Millisecond
 	deadline := b.Now().Add(wait)
 
@@ -185,7 +192,13 @@ func (b *broker) fetch(rc *RequestContext, r kmsg.Request, reply Reply) {
 			if limit > remaining {
 				limit = remaining
 			}
-			res, err := it.resolved.Read(it.offset, limit, req.IsolationLevel, first, it.leaderEp)
+			var res partition.ReadResult
+			var err error
+			if replica >= 0 {
+				res, err = it.resolved.ReadAsReplica(replica, it.offset, limit, it.leaderEp)
+			} else {
+				res, err = it.resolved.Read(it.offset, limit, req.IsolationLevel, first, it.leaderEp)
+			}
 			it.result, it.readErr = res, err
 			if err != nil {
 				anyErr = true
@@ -222,7 +235,11 @@ func (b *broker) fetch(rc *RequestContext, r kmsg.Request, reply Reply) {
 		defer timer.Stop()
 		for {
 			for _, it := range items {
-				if it.resolved != nil {
+				switch {
+				case it.resolved == nil:
+				case replica >= 0:
+					it.resolved.WatchLogEnd(w)
+				default:
 					it.resolved.Watch(w)
 				}
 			}
@@ -243,6 +260,7 @@ func (b *broker) fetch(rc *RequestContext, r kmsg.Request, reply Reply) {
 		for _, it := range items {
 			if it.resolved != nil {
 				it.resolved.Unwatch(w)
+				it.resolved.UnwatchLogEnd(w)
 			}
 		}
 		respond()

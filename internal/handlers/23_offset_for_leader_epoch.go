@@ -43,6 +43,13 @@ func (b *broker) offsetForLeaderEpoch(rc *RequestContext, r kmsg.Request, reply 
 					sp.ErrorCode = kerr.UnknownLeaderEpoch.Code
 				default:
 					ep, end := p.Log().EndOffsetForEpoch(rp.LeaderEpoch)
+					if latest, ok := p.Log().LatestEpoch(); ok && ep < 0 && rp.LeaderEpoch > latest && rp.LeaderEpoch <= epoch {
+						// An epoch newer than any batch here but not
+						// newer than this leader's: this leader wrote
+						// nothing in it, so its history ends where the
+						// log ends, in the latest epoch written.
+						ep, end = latest, p.Log().LogEndOffset()
+					}
 					sp.LeaderEpoch, sp.EndOffset = ep, end
 				}
 			}

@@ -69,6 +69,7 @@ func NewTable(d Deps) *Table {
 	t.add(&Handler{Key: 60, MinVersion: 0, MaxVersion: 1, Handle: b.describeCluster})
 	b.registerGroupAPIs(t)
 	b.registerTxnAPIs(t)
+	b.registerClusterAPIs(t)
 	return t
 }
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -55,6 +56,8 @@ type Node struct {
 	// ctrlMu serialises controller operations from validation to commit.
 	ctrlMu sync.Mutex
 	sess   sessions
+	// remote reaches the controller when it is another node.
+	remote atomic.Pointer[remoteHolder]
 
 	stop      chan struct{}
 	stopCtx   context.Context // cancelled by Close, for work of the node itself

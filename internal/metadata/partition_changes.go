@@ -21,6 +21,9 @@ type AlterPartition struct {
 // AlterPartition commits a new ISR and returns the partition as it now
 // stands. A request that changes nothing returns the current state.
 func (n *Node) AlterPartition(ctx context.Context, req AlterPartition) (Partition, error) {
+	if r := n.forwardTo(); r != nil {
+		return r.AlterPartition(ctx, req)
+	}
 	img, err := n.lead()
 	if err != nil {
 		return Partition{}, err

@@ -13,6 +13,9 @@ func (n *Node) AllocateProducerIDs(ctx context.Context, count int64) (int64, err
 	if count <= 0 || count > 1<<20 {
 		return 0, fmt.Errorf("%w: producer id block of %d", ErrInvalidRequest, count)
 	}
+	if r := n.forwardTo(); r != nil {
+		return r.AllocateProducerIDs(ctx, count)
+	}
 	img, err := n.lead()
 	if err != nil {
 		return 0, err

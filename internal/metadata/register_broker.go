@@ -19,6 +19,9 @@ func (n *Node) RegisterBroker(ctx context.Context, b Broker) error {
 	if b.Incarnation == ([16]byte{}) {
 		b.Incarnation = newUUID()
 	}
+	if r := n.forwardTo(); r != nil {
+		return r.RegisterBroker(ctx, b)
+	}
 	img, err := n.lead()
 	if err != nil {
 		return err

@@ -20,6 +20,9 @@ type sessions struct {
 // only in-sync replica). The broker running inside the controller's own
 // process is never fenced for missing heartbeats.
 func (n *Node) Heartbeat(ctx context.Context, id int32, incarnation [16]byte) error {
+	if r := n.forwardTo(); r != nil {
+		return r.Heartbeat(ctx, id, incarnation, false)
+	}
 	if !n.IsController() {
 		return fmt.Errorf("%w: controller is %s", ErrNotController, n.leaderString())
 	}

@@ -57,9 +57,10 @@ func (p *Partition) Append(records []byte, acks int16, done func(storage.AppendI
 		return
 	}
 	end := info.LastOffset + 1
+	p.wakeLogEnd()
 	if acks == AcksAll {
 		p.mu.Lock()
-		p.ackWaiters = append(p.ackWaiters, ackWaiter{offset: end, fn: func(err error) { done(info, err) }})
+		p.ackWaiters = append(p.ackWaiters, ackWaiter{offset: end, fn: func(err error) { done(info, err) }, produce: true})
 		p.mu.Unlock()
 	}
 	p.maybeAdvanceHW()

@@ -1,6 +1,11 @@
 package partition
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+)
 
 // Errors the handlers map to Kafka codes (handlers/errors.go).
 var (
@@ -13,3 +18,8 @@ var (
 	ErrUnknownLeaderEpoch  = errors.New("leader epoch newer than the current one")
 	ErrInvalidRequiredAcks = errors.New("acks must be -1, 0 or 1")
 )
+
+// ErrNotEnoughReplicasAfterAppend answers an acks=all produce whose data
+// was written while the ISR shrank below min.insync.replicas. It carries
+// its Kafka code, as handlers map kerr errors directly.
+var ErrNotEnoughReplicasAfterAppend = fmt.Errorf("fewer in-sync replicas than min.insync.replicas after the append: %w", kerr.NotEnoughReplicasAfterAppend)

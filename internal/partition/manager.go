@@ -1,6 +1,7 @@
 package partition
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -33,6 +34,44 @@ type Manager struct {
 	applyMu sync.Mutex
 	mu      sync.RWMutex
 	parts   map[TP]*Partition
+	// alter reaches the controller for ISR changes; nil on a manager
+	// that never changes the ISR (tests of a lone leader).
+	alter alterFunc
+}
+
+// SetAlterPartition installs the path to the controller for ISR changes
+// (metadata.Node.AlterPartition, which forwards to a remote controller).
+// Call it before the first ApplyImage.
+func (m *Manager) SetAlterPartition(fn func(ctx context.Context, req metadata.AlterPartition) (metadata.Partition, error)) {
+	m.mu.Lock()
+	m.alter = fn
+	for _, p := range m.parts {
+		p.mu.Lock()
+		p.alter = fn
+		p.mu.Unlock()
+	}
+	m.mu.Unlock()
+}
+
+// RunISRChecks drops lagging followers from the ISR of every partition
+// this node leads (replica.lag.time.max.ms), until stop is closed.
+func (m *Manager) RunISRChecks(stop <-chan struct{}) {
+	lag := time.Duration(m.broker.ReplicaLagTimeMaxMs) * time.Millisecond
+	if lag <= 0 {
+		lag = 30 * time.Second
+	}
+	tick := time.NewTicker(lag / 4)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		for _, p := range m.All() {
+			p.maybeShrinkISR(lag)
+		}
+	}
 }
 
 // NewManager returns a manager over store.
@@ -107,11 +146,21 @@ func (m *Manager) ApplyImage(prev, img *metadata.Image) {
 			leader, epoch := p.Leader()
 			if leader == pi.Leader && epoch == pi.LeaderEpoch {
 				p.mu.Lock()
-				p.isr = pi.ISR
-				p.replicas = pi.Replicas
+				// An AlterPartition answer may have brought a newer
+				// state than this image.
+				if pi.PartitionEpoch >= p.partitionEpoch {
+					p.isr = pi.ISR
+					p.replicas = pi.Replicas
+					p.partitionEpoch = pi.PartitionEpoch
+				}
 				p.mu.Unlock()
+				// A shrunk ISR may let the high watermark move.
+				p.maybeAdvanceHW()
 				continue
 			}
+			p.mu.Lock()
+			p.partitionEpoch = pi.PartitionEpoch
+			p.mu.Unlock()
 			if pi.Leader == m.nodeID {
 				p.becomeLeader(pi.LeaderEpoch, pi.Replicas, pi.ISR)
 			} else {
@@ -154,6 +203,7 @@ func (m *Manager) ensure(tp TP, id [16]byte, cfg config.TopicConfig) (*Partition
 	}
 	p.cfgHolder.Store(&cfg)
 	m.mu.Lock()
+	p.alter = m.alter
 	m.parts[tp] = p
 	m.mu.Unlock()
 	return p, nil

@@ -30,11 +30,27 @@ type Partition struct {
 	followerLEO map[int32]int64
 	ackWaiters  []ackWaiter
 	watchers    map[*Waiter]struct{}
+
+	// Replication state (replica.go).
+	partitionEpoch int32
+	followers      map[int32]*followerState
+	epochStart     int64     // log end when this node became leader
+	leaderSince    time.Time // when this node became leader
+	isrInFlight    bool      // an AlterPartition is under way
+	alter          alterFunc
+	endWatchers    map[*Waiter]struct{}
+	// replicaMu serialises follower appends and truncation with role
+	// changes, so no fetched data lands after the role changed. Order:
+	// replicaMu -> mu.
+	replicaMu sync.Mutex
 }
 
 type ackWaiter struct {
 	offset int64 // complete once hw >= offset
 	fn     func(error)
+	// produce waiters answer NOT_ENOUGH_REPLICAS_AFTER_APPEND when the
+	// ISR shrank below min.insync.replicas meanwhile.
+	produce bool
 }
 
 // Waiter is signalled (non-blocking) whenever a watched partition's high
@@ -92,7 +108,13 @@ func (p *Partition) IsLeader() bool {
 
 // becomeLeader makes this node the leader at epoch.
 func (p *Partition) becomeLeader(epoch int32, replicas, isr []int32) {
+	p.replicaMu.Lock()
+	defer p.replicaMu.Unlock()
 	p.mu.Lock()
+	p.followers = make(map[int32]*followerState)
+	p.epochStart = p.log.LogEndOffset()
+	p.leaderSince = p.now()
+	p.isrInFlight = false
 	p.leader = p.nodeID
 	p.leaderEpoch = epoch
 	p.replicas = replicas
@@ -105,7 +127,14 @@ func (p *Partition) becomeLeader(epoch int32, replicas, isr []int32) {
 
 // becomeFollower records that another node leads.
 func (p *Partition) becomeFollower(leader, epoch int32, replicas, isr []int32) {
+	p.replicaMu.Lock()
+	defer p.replicaMu.Unlock()
 	p.mu.Lock()
+	if hw, leo := p.hw.Load(), p.log.LogEndOffset(); hw > leo {
+		p.hw.Store(leo)
+	}
+	p.followerLEO = nil
+	p.followers = nil
 	p.leader = leader
 	p.leaderEpoch = epoch
 	p.replicas = replicas
@@ -116,6 +145,9 @@ func (p *Partition) becomeFollower(leader, epoch int32, replicas, isr []int32) {
 	for _, w := range waiters {
 		w.fn(ErrNotLeader)
 	}
+	// Long polls on this node as leader answer NOT_LEADER now.
+	p.wakeWatchers()
+	p.wakeLogEnd()
 }
 
 // maybeAdvanceHW recomputes the high watermark (the lowest log end offset
@@ -154,6 +186,7 @@ func (p *Partition) maybeAdvanceHW() {
 		durable = hw
 	}
 	var done []ackWaiter
+	short := int32(len(p.isr)) < p.Config().MinInsyncReplicas
 	if len(p.ackWaiters) > 0 {
 		kept := p.ackWaiters[:0]
 		for _, w := range p.ackWaiters {
@@ -164,9 +197,9 @@ func (p *Partition) maybeAdvanceHW() {
 			}
 		}
 		// Drop the moved-out tail: it would keep finished requests (and their
-	// frames) reachable through the backing array.
-	clear(p.ackWaiters[len(kept):])
-	p.ackWaiters = kept
+		// frames) reachable through the backing array.
+		clear(p.ackWaiters[len(kept):])
+		p.ackWaiters = kept
 	}
 	var watchers map[*Waiter]struct{}
 	if advanced {
@@ -175,6 +208,10 @@ func (p *Partition) maybeAdvanceHW() {
 	}
 	p.mu.Unlock()
 	for _, w := range done {
+		if w.produce && short {
+			w.fn(ErrNotEnoughReplicasAfterAppend)
+			continue
+		}
 		w.fn(nil)
 	}
 	for w := range watchers {
@@ -231,6 +268,7 @@ func (p *Partition) close(err error) {
 		w.fn(err)
 	}
 	p.wakeWatchers()
+	p.wakeLogEnd()
 }
 
 func storageConfig(c config.TopicConfig) storage.LogConfig {

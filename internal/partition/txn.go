@@ -22,6 +22,7 @@ func (p *Partition) AppendMarker(producerID int64, epoch int16, commit bool, coo
 		return
 	}
 	end := info.LastOffset + 1
+	p.wakeLogEnd()
 	p.mu.Lock()
 	p.ackWaiters = append(p.ackWaiters, ackWaiter{offset: end, fn: done})
 	p.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -71,4 +72,19 @@ func startAll(nodes []*Broker) error {
 		}
 	}
 	return nil
+}
+
+// Pause stops the process with SIGSTOP: it keeps its sockets but answers
+// nothing, like a long GC pause or a hung VM.
+func (b *Broker) Pause() {
+	if b.Running() {
+		_ = b.cmd.Process.Signal(syscall.SIGSTOP)
+	}
+}
+
+// Resume continues a paused process (SIGCONT).
+func (b *Broker) Resume() {
+	if b.Running() {
+		_ = b.cmd.Process.Signal(syscall.SIGCONT)
+	}
 }

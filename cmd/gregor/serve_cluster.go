@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/gregor-stream/gregor/internal/metadata"
+)
+
+// controlledShutdownTimeout bounds how long a stopping broker waits for
+// its leaderships to move.
+const controlledShutdownTimeout = 10 * time.Second
+
+// newIncarnation names this run of the broker: a restart registers anew,
+// and heartbeats of a previous run are refused.
+func newIncarnation() ([16]byte, error) {
+	var id [16]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return id, fmt.Errorf("incarnation id: %w", err)
+	}
+	return id, nil
+}
+
+// controlledShutdown moves this broker's leaderships to other in-sync
+// replicas before it stops, so clients switch leaders at once instead of
+// waiting for the session to expire. A lone broker keeps its partitions:
+// there is nowhere to move them.
+func controlledShutdown(meta *metadata.Node, id int32, incarnation [16]byte, log *slog.Logger) {
+	img := meta.Image()
+	others := 0
+	for bid, b := range img.Brokers {
+		if bid != id && !b.Fenced {
+			others++
+		}
+	}
+	if others == 0 {
+		return
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), controlledShutdownTimeout)
+	defer cancel()
+	if err := meta.ControlledShutdown(ctx, id, incarnation); err != nil {
+		log.Warn("controlled shutdown", "err", err)
+		return
+	}
+	// The fence is committed at the controller; wait until this node's
+	// image shows it, so the partition manager has handed over.
+	for ctx.Err() == nil {
+		if b, ok := meta.Image().Brokers[id]; !ok || b.Fenced {
+			log.Info("controlled shutdown: leaderships moved", "took", time.Since(start).Round(time.Millisecond))
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	log.Warn("controlled shutdown: fence not seen before the deadline")
+}
