@@ -79,17 +79,18 @@ func restartAfterEndTxn(t *testing.T, b *testbroker.Broker, restart func()) {
 func restartMidTxn(t *testing.T, b *testbroker.Broker, restart func()) {
 	const topic, txnID = "mid-restart", "mid-txn"
 	createTopic(t, b, topic, 2)
-	p := openClient(t, b, kgo.TransactionalID(txnID), kgo.TransactionTimeout(5*time.Second), kgo.RetryTimeout(30*time.Second))
+	p := openClient(t, b, kgo.TransactionalID(txnID), kgo.TransactionTimeout(10*time.Second), kgo.RetryTimeout(30*time.Second))
 	defer p.Close()
 	if err := p.BeginTransaction(); err != nil {
 		t.Fatalf("begin: %v", err)
 	}
+	began := time.Now()
 	if err := p.ProduceSync(ctxT(t), records(topic, values("mid", 20))...).FirstErr(); err != nil {
 		t.Fatalf("produce: %v", err)
 	}
 	// A second transaction is abandoned: its producer never comes back
 	// after the restart, so only its timeout can end it.
-	lost := openClient(t, b, kgo.TransactionalID("mid-abandoned"), kgo.TransactionTimeout(4*time.Second), kgo.RetryTimeout(30*time.Second))
+	lost := openClient(t, b, kgo.TransactionalID("mid-abandoned"), kgo.TransactionTimeout(8*time.Second), kgo.RetryTimeout(30*time.Second))
 	defer lost.Close()
 	if err := lost.BeginTransaction(); err != nil {
 		t.Fatalf("begin abandoned: %v", err)
@@ -97,15 +98,34 @@ func restartMidTxn(t *testing.T, b *testbroker.Broker, restart func()) {
 	if err := lost.ProduceSync(ctxT(t), records(topic, values("lost", 10))...).FirstErr(); err != nil {
 		t.Fatalf("produce abandoned: %v", err)
 	}
+	adm := newAdmin(t, b)
+	lsoBefore := offsets(t, adm, topic, true)
 	restart()
+
+	// Recovery must rebuild the open transactions from the log: until
+	// they end, the LSO stays where it was and read_committed shows none
+	// of their records.
+	lsoAfter := offsets(t, adm, topic, true)
+	early := readValues(t, b, topic, kgo.ReadCommitted(), 0)
+	if time.Since(began) < 9*time.Second {
+		for p, l := range lsoBefore {
+			if lsoAfter[p] != l {
+				t.Errorf("partition %d: LSO %d before the restart, %d right after it, while the transactions are open", p, l, lsoAfter[p])
+			}
+		}
+		if n := countPrefix(early, "mid") + countPrefix(early, "lost"); n > 0 {
+			t.Errorf("right after the restart read_committed shows %d records of open transactions", n)
+		}
+	} else {
+		t.Logf("restart took too long (%v) to check the LSO before the timeouts", time.Since(began))
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	commitErr := p.EndTransaction(ctx, kgo.TryCommit)
 	t.Logf("commit after restart: %v", commitErr)
 
-	adm := newAdmin(t, b)
-	// The abandoned transaction ends by its 4 s timeout at the latest.
+	// The abandoned transaction ends by its 8 s timeout at the latest.
 	waitStable(t, adm, topic, 30*time.Second)
 	want := 0
 	if commitErr == nil {
