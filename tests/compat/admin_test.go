@@ -352,3 +352,75 @@ func TestLogDirsAndCluster(t *testing.T) {
 		t.Errorf("cluster %q controller %d brokers %+v, want node %d as both", md.Cluster, md.Controller, md.Brokers, b.NodeID)
 	}
 }
+
+// TestRecreateTopic: a topic deleted and created again under the same name
+// is a new, empty topic with a new id; none of the old records come back,
+// also after a restart.
+func TestRecreateTopic(t *testing.T) {
+	b := testbroker.Start(t)
+	adm := newAdmin(t, b)
+	const topic = "phoenix"
+	createTopic(t, adm, topic, 2, nil)
+	details, err := adm.ListTopics(ctxT(t), topic)
+	if err != nil {
+		t.Fatalf("metadata: %v", err)
+	}
+	oldID := details[topic].ID
+	cl := newKgo(t, b, kgo.DefaultProduceTopic(topic))
+	for i := 0; i < 20; i++ {
+		if err := cl.ProduceSync(ctxT(t), &kgo.Record{Value: []byte("old")}).FirstErr(); err != nil {
+			t.Fatalf("produce: %v", err)
+		}
+	}
+	if r, err := adm.DeleteTopics(ctxT(t), topic); err != nil || r[topic].Err != nil {
+		t.Fatalf("delete: %v %v", err, r[topic].Err)
+	}
+	// Deletion may take a moment; Kafka answers TOPIC_ALREADY_EXISTS (or
+	// a retriable error) until it is done.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := adm.CreateTopic(ctxT(t), 2, 1, nil, topic)
+		if err == nil {
+			err = resp.Err
+		}
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("recreate %s: %v", topic, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	check := func(when string) {
+		t.Helper()
+		// A fresh client: franz-go caches metadata answers for a while.
+		adm := newAdmin(t, b)
+		details, err := adm.ListTopics(ctxT(t), topic)
+		if err != nil {
+			t.Fatalf("metadata: %v", err)
+		}
+		if id := details[topic].ID; id == oldID || id == (kadm.TopicID{}) {
+			t.Errorf("%s: recreated topic has id %v, the old one had %v", when, id, oldID)
+		}
+		ends := endOffsets(t, adm, topic)
+		if n := total(ends); n != 1 {
+			t.Errorf("%s: recreated topic holds %d records, want only the 1 new one (%v)", when, n, ends)
+		}
+	}
+	// A new client: a franz-go client from before the delete keeps getting
+	// UNKNOWN_TOPIC_ID; this test is about what the broker stores.
+	cl = newKgo(t, b, kgo.DefaultProduceTopic(topic))
+	if err := cl.ProduceSync(ctxT(t), &kgo.Record{Value: []byte("new")}).FirstErr(); err != nil {
+		t.Fatalf("produce to the recreated topic: %v", err)
+	}
+	check("before restart")
+	b.Kill()
+	b.Restart(t)
+	check("after kill -9 and restart")
+	got := consumeKgo(t, b, topic, 1)
+	for _, r := range got {
+		if string(r.Value) != "new" {
+			t.Errorf("recreated topic serves %q at p%d@%d", r.Value, r.Partition, r.Offset)
+		}
+	}
+}
