@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
 	"github.com/gregor-stream/gregor/internal/metadata"
 	"github.com/gregor-stream/gregor/internal/partition"
 )
@@ -40,10 +43,42 @@ func EnsureTopic(ctx context.Context, meta *metadata.Node, spec TopicSpec) error
 		ReplicationFactor: rf,
 		Configs:           spec.Configs,
 	}}, false)
-	if err := res[0].Err; err != nil && !errors.Is(err, metadata.ErrTopicExists) {
+	err := res[0].Err
+	if errors.Is(err, metadata.ErrNotController) && meta.Remote() != nil {
+		err = forwardCreate(ctx, meta.Remote(), spec, rf)
+	}
+	if err != nil && !errors.Is(err, metadata.ErrTopicExists) && !errors.Is(err, kerr.TopicAlreadyExists) {
 		return fmt.Errorf("create %s: %w", spec.Name, err)
 	}
 	return nil
+}
+
+// forwardCreate asks the controller of a cluster, over the Kafka protocol,
+// to create the topic: only the controller writes metadata.
+func forwardCreate(ctx context.Context, remote metadata.Remote, spec TopicSpec, rf int16) error {
+	req := kmsg.NewPtrCreateTopicsRequest()
+	req.TimeoutMillis = 30000
+	t := kmsg.NewCreateTopicsRequestTopic()
+	t.Topic = spec.Name
+	t.NumPartitions = spec.Partitions
+	t.ReplicationFactor = rf
+	for k, v := range spec.Configs {
+		c := kmsg.NewCreateTopicsRequestTopicConfig()
+		c.Name = k
+		val := v
+		c.Value = &val
+		t.Configs = append(t.Configs, c)
+	}
+	req.Topics = append(req.Topics, t)
+	resp, err := remote.Forward(ctx, req)
+	if err != nil {
+		return fmt.Errorf("forward to controller: %w", err)
+	}
+	r, ok := resp.(*kmsg.CreateTopicsResponse)
+	if !ok || len(r.Topics) != 1 {
+		return fmt.Errorf("forward to controller: unexpected response %T", resp)
+	}
+	return kerr.ErrorForCode(r.Topics[0].ErrorCode)
 }
 
 // WaitLeader polls until this node hosts topic-partition as its leader: the
