@@ -17,6 +17,12 @@ import (
 // partition's error code and base offset.
 func produceRaw(t *testing.T, cl *kgo.Client, topic string, id [16]byte, batch []byte) (int16, int64) {
 	t.Helper()
+	return produceRawTo(t, cl, topic, id, 0, batch)
+}
+
+// produceRawTo is produceRaw to any partition.
+func produceRawTo(t *testing.T, cl *kgo.Client, topic string, id [16]byte, partition int32, batch []byte) (int16, int64) {
+	t.Helper()
 	req := kmsg.NewPtrProduceRequest()
 	req.Acks = -1
 	req.TimeoutMillis = 10000
@@ -24,7 +30,7 @@ func produceRaw(t *testing.T, cl *kgo.Client, topic string, id [16]byte, batch [
 	rt.Topic = topic
 	rt.TopicID = id
 	rp := kmsg.NewProduceRequestTopicPartition()
-	rp.Partition = 0
+	rp.Partition = partition
 	rp.Records = batch
 	rt.Partitions = append(rt.Partitions, rp)
 	req.Topics = append(req.Topics, rt)
