@@ -142,3 +142,85 @@ func code2(c int16) string {
 	}
 	return kerr.ErrorForCode(c).Error()
 }
+
+// TestCoordinatorFailover: with __consumer_offsets replicated on three
+// nodes, killing a group's coordinator moves the group to the new leader
+// of its partition, which rebuilds it by replaying the log: the committed
+// offsets are all there and a consumer resumes from them.
+func TestCoordinatorFailover(t *testing.T) {
+	bs := startCluster(t, 3, "offsets.topic.replication.factor=3")
+	const topic, group = "failover-topic", "g-failover"
+	resp, err := newAdmin(t, bs[0]).CreateTopic(ctxT(t), 3, 3, nil, topic)
+	if err != nil || resp.Err != nil {
+		t.Fatalf("create topic: %v %v", err, resp.Err)
+	}
+	first := produce(t, bs[0], topic, "a", 150)
+	s := newSeen()
+	m := startKgoMember(t, bs[0], group, topic, kgo.RangeBalancer(), s)
+	s.waitAll(t, first, 40*time.Second)
+	m.stop(t)
+	before := committed(t, bs[0], group, topic)
+
+	coord := findCoordinator(t, bs[0], group)
+	var victim *testbroker.Broker
+	var alive []*testbroker.Broker
+	for _, b := range bs {
+		if int32(b.NodeID) == coord {
+			victim = b
+		} else {
+			alive = append(alive, b)
+		}
+	}
+	victim.Kill()
+	waitFor(t, 60*time.Second, "a new coordinator", func() bool {
+		n := findCoordinatorMaybe(t, alive[0], group)
+		return n >= 0 && n != coord
+	})
+	var after map[int32]int64
+	waitFor(t, 60*time.Second, "offsets from the new coordinator", func() bool {
+		fo, err := newAdmin(t, alive[0]).FetchOffsets(ctxT(t), group)
+		if err != nil || fo.Error() != nil {
+			return false
+		}
+		after = map[int32]int64{}
+		for p, o := range fo[topic] {
+			after[p] = o.At
+		}
+		return len(after) == len(before)
+	})
+	for p, o := range before {
+		if after[p] != o {
+			t.Errorf("partition %d: committed %d before the failover, %d after", p, o, after[p])
+		}
+	}
+	second := produce(t, alive[0], topic, "b", 60)
+	s2 := newSeen()
+	m2 := startKgoMember(t, alive[0], group, topic, kgo.RangeBalancer(), s2)
+	s2.waitAll(t, second, 60*time.Second)
+	m2.stop(t)
+	for v := range s2.counts {
+		if !strings.HasPrefix(v, "b-") {
+			t.Errorf("record %q consumed again after the failover", v)
+		}
+	}
+}
+
+func findCoordinatorMaybe(t *testing.T, b *testbroker.Broker, group string) int32 {
+	req := kmsg.NewPtrFindCoordinatorRequest()
+	req.CoordinatorKeys = []string{group}
+	resp, err := req.RequestWith(ctxT(t), newClient(t, b))
+	if err != nil || resp.Coordinators[0].ErrorCode != 0 {
+		return -1
+	}
+	return resp.Coordinators[0].NodeID
+}
+
+func findCoordinator(t *testing.T, b *testbroker.Broker, group string) int32 {
+	t.Helper()
+	var n int32 = -1
+	waitFor(t, 30*time.Second, "a coordinator for "+group, func() bool {
+		n = findCoordinatorMaybe(t, b, group)
+		return n >= 0
+	})
+	return n
+}
