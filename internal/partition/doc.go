@@ -9,10 +9,23 @@
 // policy; followers fsync before they fetch further), so an acknowledged
 // write is on disk on every in-sync replica.
 //
+// Replication (replica.go): on the leader, a follower's fetch
+// (ReadAsReplica) reads up to the log end and records the follower's log
+// end; a follower that caught up with the high watermark within the
+// current leader epoch is added to the ISR, one that has not caught up for
+// replica.lag.time.max.ms is removed (Manager.RunISRChecks), both through
+// the controller (AlterPartition); the ISR used for the high watermark only
+// changes once the controller committed it. On a follower,
+// AppendAsFollower and TruncateAsFollower are called by
+// internal/replication's fetcher and check the role they were called for
+// is still current.
+//
 // Idempotence: sequence and epoch checks run inside storage.Log.Append,
 // under the log's lock, so the check and the append are one atomic step.
 //
-// Locks: Manager.mu guards the partition map only. Partition.mu guards role,
+// Locks: Partition.replicaMu serialises follower appends and truncation
+// with role changes (order: replicaMu -> Partition.mu). Manager.mu guards
+// the partition map only. Partition.mu guards role,
 // epoch, ISR, follower offsets and the waiter lists; it is never held across
 // a call into storage that can block on I/O, except Append, which takes
 // log.mu inside (order: Partition.mu -> log.mu is never used; Append is
