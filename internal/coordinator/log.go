@@ -43,25 +43,30 @@ func Append(p *partition.Partition, kvs []KV, now time.Time, done func(first int
 // replayChunk bounds one read while replaying.
 const replayChunk = 1 << 20
 
-// Replay calls fn for every record of p from offset from up to the high
-// watermark at the time of the call, in log order, and returns the offset
-// to continue from. Control batches (transaction markers) are skipped.
+// Replay calls fn for every record of p from offset from up to its log end
+// offset at the time of the call, in log order, and returns the offset to
+// continue from. Control batches (transaction markers) are skipped.
+//
+// It reads to the log end, not the high watermark, as Kafka's coordinators
+// load: a new leader's high watermark can trail writes that were already
+// acknowledged, and its log is what every replica converges on.
 func Replay(p *partition.Partition, from int64, fn func(offset int64, key, value []byte)) (int64, error) {
-	if lso := p.Log().LogStartOffset(); from < lso {
+	l := p.Log()
+	if lso := l.LogStartOffset(); from < lso {
 		from = lso
 	}
-	end := p.HighWatermark()
+	end := l.LogEndOffset()
 	next := from
 	for next < end {
-		res, err := p.Read(next, replayChunk, partition.ReadUncommitted, true, -1)
+		recs, err := l.Read(next, replayChunk, end, true)
 		if err != nil {
 			return next, fmt.Errorf("replay %s-%d at %d: %w", p.Topic, p.Index, next, err)
 		}
-		if len(res.Records) == 0 {
+		if len(recs) == 0 {
 			break
 		}
 		progressed := false
-		err = record.Split(res.Records, func(b record.Batch) error {
+		err = record.Split(recs, func(b record.Batch) error {
 			if b.LastOffset() < next {
 				return nil
 			}
