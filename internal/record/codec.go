@@ -111,14 +111,14 @@ func Decompress(c Codec, src []byte) ([]byte, error) {
 			return nil, fmt.Errorf("gzip header: %v: %w", err, ErrCorrupt)
 		}
 		defer gzipReaders.Put(r)
-		return readLimited(r, "gzip")
+		return readLimited(r, "gzip", len(src))
 	case Snappy:
 		return decodeSnappy(src)
 	case LZ4:
 		r := lz4Readers.Get().(*lz4.Reader)
 		defer lz4Readers.Put(r)
 		r.Reset(bytes.NewReader(src))
-		return readLimited(r, "lz4")
+		return readLimited(r, "lz4", len(src))
 	case Zstd:
 		_, dec, err := zstdCodecs()
 		if err != nil {
@@ -136,8 +136,12 @@ func Decompress(c Codec, src []byte) ([]byte, error) {
 	return nil, fmt.Errorf("decompress codec %d: %w", c, ErrUnsupportedCodec)
 }
 
-func readLimited(r io.Reader, name string) ([]byte, error) {
+// readLimited reads r to the end, up to MaxDecompressedBytes. The buffer
+// starts at 4x the compressed size, a typical ratio, so that most batches
+// inflate without the buffer regrowing.
+func readLimited(r io.Reader, name string, compressed int) ([]byte, error) {
 	var buf bytes.Buffer
+	buf.Grow(min(4*compressed+512, MaxDecompressedBytes))
 	n, err := io.Copy(&buf, io.LimitReader(r, int64(MaxDecompressedBytes)+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v: %w", name, err, ErrCorrupt)

@@ -64,3 +64,56 @@ func TestRebuildKeepsHeaderAndRecords(t *testing.T) {
 		}
 	}
 }
+
+func TestScanAgreesWithRecords(t *testing.T) {
+	recs := []Record{
+		{OffsetDelta: 0, Key: []byte("a"), Value: []byte("1"), Headers: []Header{{Key: "x", Value: []byte("y")}}},
+		{OffsetDelta: 2, Key: nil, Value: []byte("keyless")},
+		{OffsetDelta: 5, Key: []byte("b"), Value: nil},
+	}
+	for _, c := range []Codec{None, Gzip, Zstd} {
+		raw, err := Build(BuildOptions{Codec: c, ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1}, recs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []KeyInfo
+		if err := Batch(raw).Scan(func(k KeyInfo) bool { got = append(got, k); return true }); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 3 || string(got[0].Key) != "a" || got[0].NullValue || got[1].Key != nil || got[1].OffsetDelta != 2 ||
+			string(got[2].Key) != "b" || !got[2].NullValue || got[2].OffsetDelta != 5 {
+			t.Fatalf("%v: scan %+v", c, got)
+		}
+	}
+}
+
+func FuzzScan(f *testing.F) {
+	raw, _ := Build(BuildOptions{ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1},
+		[]Record{{Key: []byte("k"), Value: []byte("v")}, {OffsetDelta: 1, Value: nil}})
+	f.Add(raw)
+	f.Add(raw[:len(raw)-2])
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) < HeaderSize {
+			return
+		}
+		b := Batch(data)
+		var scanned []KeyInfo
+		serr := b.Scan(func(k KeyInfo) bool { scanned = append(scanned, k); return true })
+		recs, rerr := b.Records()
+		if rerr != nil {
+			return // Scan checks less; it may accept what Records refuses
+		}
+		if serr != nil {
+			t.Fatalf("Records decodes what Scan refuses: %v", serr)
+		}
+		if len(scanned) != len(recs) {
+			t.Fatalf("scan saw %d records, Records %d", len(scanned), len(recs))
+		}
+		for i := range recs {
+			if !bytes.Equal(scanned[i].Key, recs[i].Key) || (scanned[i].Key == nil) != (recs[i].Key == nil) ||
+				scanned[i].OffsetDelta != recs[i].OffsetDelta || scanned[i].NullValue != (recs[i].Value == nil) {
+				t.Fatalf("record %d: scan %+v, Records %+v", i, scanned[i], recs[i])
+			}
+		}
+	})
+}

@@ -100,10 +100,11 @@ func (c *cleaner) hook(step string) error {
 }
 
 // mapFor returns the offset map, sized for dirty bytes of data within the
-// configured buffer. Records are rarely under 8 bytes, so that bounds the
-// keys a pass can meet; a map too small only shortens the pass.
+// configured buffer: a slot per 16 bytes, since a stored record with its
+// framing rarely takes less. A map too small (highly compressed tiny
+// records) only shortens the pass; the next one continues.
 func (c *cleaner) mapFor(dirty int64) *offsetMap {
-	want := min(c.opts.DedupeBufferSize, max(dirty/8*mapSlotSize, 1<<20))
+	want := min(c.opts.DedupeBufferSize, max(dirty/16*mapSlotSize, 1<<20))
 	if c.omap == nil || int64(len(c.omap.slots))*mapSlotSize < want {
 		c.omap = nil // let the old one go before allocating
 		c.omap = newOffsetMap(want)

@@ -38,7 +38,9 @@ func newOffsetMap(bytes int64) *offsetMap {
 
 // reset empties the map and picks new seeds.
 func (m *offsetMap) reset() {
-	clear(m.slots)
+	if m.used > 0 {
+		clear(m.slots) // a fresh map is already zero
+	}
 	m.used = 0
 	m.lastSeen = -1
 	m.seedA, m.seedB = maphash.MakeSeed(), maphash.MakeSeed()

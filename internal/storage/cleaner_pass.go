@@ -213,21 +213,26 @@ func (c *cleaner) buildMap(p *cleanPlan, m *offsetMap) (end int64, err error) {
 				end = b.LastOffset() + 1
 				return nil
 			}
-			recs, err := b.Records()
+			if int(b.NumRecords()) > m.room() && end > p.firstDirty {
+				return errFull
+			}
+			var perr error
+			err := b.Scan(func(k record.KeyInfo) bool {
+				off := b.BaseOffset() + int64(k.OffsetDelta)
+				if k.Key == nil || off < p.firstDirty {
+					return true
+				}
+				if !m.put(k.Key, off) {
+					perr = fmt.Errorf("dedupe buffer of %d entries cannot hold one batch of %d records", len(m.slots), b.NumRecords())
+					return false
+				}
+				return true
+			})
 			if err != nil {
 				return fmt.Errorf("stored batch at %d: %v: %w", b.BaseOffset(), err, errBadSegment)
 			}
-			if len(recs) > m.room() && end > p.firstDirty {
-				return errFull
-			}
-			for i := range recs {
-				off := b.BaseOffset() + int64(recs[i].OffsetDelta)
-				if recs[i].Key == nil || off < p.firstDirty {
-					continue
-				}
-				if !m.put(recs[i].Key, off) {
-					return fmt.Errorf("dedupe buffer of %d entries cannot hold one batch of %d records", len(m.slots), len(recs))
-				}
+			if perr != nil {
+				return perr
 			}
 			end = b.LastOffset() + 1
 			return nil
@@ -246,6 +251,7 @@ func (c *cleaner) buildMap(p *cleanPlan, m *offsetMap) (end int64, err error) {
 type filterState struct {
 	txnKept   map[int64]bool // producer -> some batch of its open transaction was kept
 	abortKeep map[int64]bool // offsets of kept ABORT markers
+	keep      []bool         // scratch: which records of the batch stay
 }
 
 // filterBatch decides what of b survives: the original bytes (keep
@@ -273,42 +279,53 @@ func (p *cleanPlan) filterBatch(b record.Batch, m *offsetMap, end int64, st *fil
 		return b, nil
 	}
 	lastOfProducer := pid >= 0 && live && b.LastOffset() == last
-	var kept []record.Record
-	changed := false
-	if b.IsTransactional() && p.isAborted(pid, b.BaseOffset()) {
-		changed = true
-	} else {
-		recs, err := b.Records()
+	aborted := b.IsTransactional() && p.isAborted(pid, b.BaseOffset())
+	// Decide from keys alone; decode whole records only for a batch that
+	// keeps some and loses some.
+	st.keep = st.keep[:0]
+	nkept := 0
+	if !aborted {
+		err := b.Scan(func(k record.KeyInfo) bool {
+			off := b.BaseOffset() + int64(k.OffsetDelta)
+			keep := k.Key != nil
+			if keep {
+				if latest, ok := m.get(k.Key); ok && latest > off {
+					keep = false
+				}
+			}
+			if keep && k.NullValue && b.MaxTimestamp() < horizon {
+				keep = false
+			}
+			st.keep = append(st.keep, keep)
+			if keep {
+				nkept++
+			}
+			return true
+		})
 		if err != nil {
 			return nil, fmt.Errorf("stored batch at %d: %v: %w", b.BaseOffset(), err, errBadSegment)
 		}
-		kept = recs[:0:0]
-		for i := range recs {
-			r := &recs[i]
-			off := b.BaseOffset() + int64(r.OffsetDelta)
-			if r.Key == nil {
-				changed = true
-				continue
-			}
-			if latest, ok := m.get(r.Key); ok && latest > off {
-				changed = true
-				continue
-			}
-			if r.Value == nil && b.MaxTimestamp() < horizon {
-				changed = true
-				continue
-			}
-			kept = append(kept, *r)
-		}
 	}
-	if b.IsTransactional() && (len(kept) > 0 || lastOfProducer) {
+	if b.IsTransactional() && (nkept > 0 || lastOfProducer) {
 		st.txnKept[pid] = true
 	}
 	switch {
-	case !changed:
+	case !aborted && nkept == len(st.keep):
 		return b, nil
-	case len(kept) == 0 && !lastOfProducer:
+	case nkept == 0 && !lastOfProducer:
 		return nil, nil
+	case nkept == 0:
+		return record.Rebuild(b, nil)
+	}
+	recs, err := b.Records()
+	if err != nil {
+		return nil, fmt.Errorf("stored batch at %d: %v: %w", b.BaseOffset(), err, errBadSegment)
+	}
+	kept := make([]record.Record, 0, nkept)
+	for i := range recs {
+		if st.keep[i] {
+			kept = append(kept, recs[i])
+		}
 	}
 	return record.Rebuild(b, kept)
 }
