@@ -168,6 +168,9 @@ func (c *cleaner) runUntilIdle() error {
 		}
 		err := c.clean(p)
 		c.publishIO()
+		if err != nil && !errors.Is(err, errCleanerCrash) && l.unusable() {
+			err = errCleanAborted // closed or deleted under the pass
+		}
 		switch {
 		case err == nil:
 		case errors.Is(err, errCleanAborted):
@@ -251,4 +254,10 @@ func (l *Log) firstDirty() int64 {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	return l.cleanerOffset
+}
+
+func (l *Log) unusable() bool {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.usableLocked() != nil
 }
