@@ -192,3 +192,7 @@ func waitStable(t *testing.T, b *testbroker.Broker, group string, n int) kadm.De
 	t.Fatalf("group %s: state %q with %d members, want Stable with %d", group, last.State, len(last.Members), n)
 	return last
 }
+
+func contextTimeout(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), d)
+}
