@@ -60,7 +60,8 @@
 // min.cleanable.dirty.ratio, builds a key -> latest offset map of its dirty
 // range (bounded: log.cleaner.dedupe.buffer.size; a pass covers what fits)
 // and rewrites its sealed segments below the active segment, the first
-// unstable offset and the high watermark. Kept: each key's latest record,
+// unstable offset and the high watermark (Log.SetHighWatermark, from the
+// partition layer). Kept: each key's latest record,
 // tombstones and transaction markers until delete.retention.ms after their
 // batch, a live producer's last batch (empty if need be). Dropped: older
 // values, aborted transactional data, keyless records. Offsets never
