@@ -213,6 +213,7 @@ var ErrShutdown = errors.New("quorum shutdown")
 func (q *Quorum) Close() error {
 	var errs []error
 	if q.Raft != nil {
+		q.handOff()
 		if err := q.Raft.Shutdown().Error(); err != nil {
 			errs = append(errs, fmt.Errorf("%w: %v", ErrShutdown, err))
 		}
@@ -234,5 +235,37 @@ func (q *Quorum) Close() error {
 func unlock(f *os.File) {
 	if f != nil {
 		f.Close()
+	}
+}
+
+// handOffTimeout bounds how long a stopping leader waits to hand off.
+const handOffTimeout = 3 * time.Second
+
+// handOff passes leadership to another voter when this one leads and is
+// stopping, so the quorum has a leader again at once rather than after
+// the followers' heartbeat timeout; the new leader is caught up first, so
+// the last commits (a controlled shutdown's fence) reach it too.
+func (q *Quorum) handOff() {
+	if q.Raft.State() != raft.Leader {
+		return
+	}
+	f := q.Raft.GetConfiguration()
+	if f.Error() != nil {
+		return
+	}
+	voters := 0
+	for _, s := range f.Configuration().Servers {
+		if s.Suffrage == raft.Voter {
+			voters++
+		}
+	}
+	if voters < 2 {
+		return
+	}
+	done := make(chan error, 1)
+	go func() { done <- q.Raft.LeadershipTransfer().Error() }()
+	select {
+	case <-done:
+	case <-time.After(handOffTimeout):
 	}
 }
