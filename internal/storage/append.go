@@ -77,7 +77,7 @@ func (l *Log) Append(records []byte, leaderEpoch int32, logAppendTime int64) (Ap
 		return AppendInfo{}, err
 	}
 	if v != nil {
-		v.commit()
+		l.ongoingTxns += v.commit()
 	}
 	info.LogStartOffset = l.logStart
 	l.afterAppend(int64(info.LastOffset - info.FirstOffset + 1))
@@ -124,7 +124,7 @@ func (l *Log) AppendAsFollower(records []byte) error {
 	if err := l.writeLocked(records, batches, aborted); err != nil {
 		return err
 	}
-	v.commit()
+	l.ongoingTxns += v.commit()
 	l.afterAppend(next - batches[0].BaseOffset())
 	return nil
 }

@@ -62,7 +62,7 @@ func (l *Log) planClean(now int64, withTxn bool) *cleanPlan {
 		p.firstDirty = l.logStart
 	}
 	p.limit = l.active().base
-	if fuo, ok := (&producerView{base: l.producers}).firstUnstable(); ok {
+	if fuo, ok := l.firstUnstableLocked(); ok {
 		p.limit = min(p.limit, fuo)
 	}
 	if hw := l.hw.Load(); hw >= 0 {

@@ -45,6 +45,7 @@ type Log struct {
 	// cleanerOffset is the first dirty offset: everything below it was
 	// compacted by the last pass (-1 before any, then the log start).
 	cleanerOffset int64
+	ongoingTxns   int // producers with TxnFirst >= 0
 
 	policy        atomic.Int32 // cfg.FlushPolicy, read without l.mu on the hot path
 	shut          atomic.Bool  // set under wmu by close, so no waiter is queued after the last failWaiters
@@ -417,6 +418,7 @@ func (l *Log) rebuildProducersLocked() error {
 		l.logger.Error("replay producer state", "from", from, "err", err)
 	}
 	l.producers = state
+	l.ongoingTxns = countOngoing(state)
 	return nil
 }
 

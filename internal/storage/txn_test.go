@@ -53,6 +53,12 @@ func (p *txnProducer) end(commit bool) AppendInfo {
 
 func wantUnstable(t testing.TB, l *Log, want int64) {
 	t.Helper()
+	l.mu.RLock()
+	counted, kept := countOngoing(l.producers), l.ongoingTxns
+	l.mu.RUnlock()
+	if counted != kept {
+		t.Fatalf("%d open transactions counted, %d tracked", counted, kept)
+	}
 	got, ok := l.FirstUnstableOffset()
 	if want < 0 && ok {
 		t.Fatalf("first unstable offset %d, want none", got)

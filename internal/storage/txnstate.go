@@ -57,11 +57,31 @@ func (v *producerView) put(pid int64, e *producerEntry) {
 	v.staged[pid] = e
 }
 
-func (v *producerView) commit() {
+// commit applies the staged entries and returns by how much the number of
+// ongoing transactions changed.
+func (v *producerView) commit() (ongoingDelta int) {
 	for pid, e := range v.staged {
+		if old := v.base[pid]; old != nil && old.TxnFirst >= 0 {
+			ongoingDelta--
+		}
+		if e.TxnFirst >= 0 {
+			ongoingDelta++
+		}
 		v.base[pid] = e
 	}
 	clear(v.staged)
+	return ongoingDelta
+}
+
+// countOngoing counts the producers with an open transaction.
+func countOngoing(m map[int64]*producerEntry) int {
+	n := 0
+	for _, e := range m {
+		if e.TxnFirst >= 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // firstUnstable is the smallest first offset of an ongoing transaction.
@@ -183,7 +203,7 @@ func (l *Log) AppendControl(producerID int64, producerEpoch int16, commit bool, 
 	if err := l.writeLocked(raw, []record.Batch{b}, aborted); err != nil {
 		return AppendInfo{}, err
 	}
-	v.commit()
+	l.ongoingTxns += v.commit()
 	l.afterAppend(1)
 	return AppendInfo{
 		FirstOffset: b.BaseOffset(), LastOffset: b.BaseOffset(), LogAppendTime: -1,
@@ -197,6 +217,15 @@ func (l *Log) AppendControl(producerID int64, producerEpoch int16, commit bool, 
 func (l *Log) FirstUnstableOffset() (offset int64, ok bool) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
+	return l.firstUnstableLocked()
+}
+
+// firstUnstableLocked is FirstUnstableOffset; l.mu must be held. Without
+// open transactions (the common case) it costs nothing per producer.
+func (l *Log) firstUnstableLocked() (int64, bool) {
+	if l.ongoingTxns == 0 {
+		return -1, false
+	}
 	return (&producerView{base: l.producers}).firstUnstable()
 }
 
