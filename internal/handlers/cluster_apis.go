@@ -32,6 +32,7 @@ var forwardedKeys = []int16{
 // admin APIs forward to the controller from any other node. It runs last
 // in NewTable so it wraps the admin handlers already registered.
 func (b *broker) registerClusterAPIs(t *Table) {
+	t.add(&Handler{Key: 43, MinVersion: 0, MaxVersion: 2, Handle: b.electLeaders})
 	t.add(&Handler{Key: 56, MinVersion: 2, MaxVersion: 3, Handle: b.alterPartition})
 	t.add(&Handler{Key: 62, MinVersion: 0, MaxVersion: 3, Handle: b.brokerRegistration})
 	t.add(&Handler{Key: 63, MinVersion: 0, MaxVersion: 1, Handle: b.brokerHeartbeat})

@@ -24,6 +24,12 @@
 //     the invariants again, so a batch that slipped through is rejected as
 //     a whole (atomic) and the image stays consistent.
 //   - Broker sessions (sessions.go) live only in the controller's memory.
+//   - Preferred-leader rebalancing (rebalance.go) runs on its own goroutine
+//     on every node and acts only while the node is the controller, through
+//     ElectLeaders like any other operation.
+//   - Remote (remote.go): on a node that is not the controller, broker
+//     registration, heartbeats, AlterPartition and producer id blocks are
+//     sent to the controller over the network (internal/replication).
 //
 // Lock order: Node.ctrlMu -> (raft internals) -> fsm.subMu. sessions.mu is
 // a leaf, never held while proposing; fsm.subMu is only held to queue

@@ -117,9 +117,10 @@ func Start(cfg Config) (*Node, error) {
 		n.fsm.close()
 		return nil, err
 	}
-	n.wg.Add(2)
+	n.wg.Add(3)
 	go n.watchLeadership(mp.ClusterID)
 	go n.expireSessions()
+	go n.rebalanceLeaders()
 
 	img, err := n.waitReady(cfg.StartTimeout)
 	if err != nil {
