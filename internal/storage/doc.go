@@ -1,16 +1,19 @@
 // Package storage is the log engine: per-partition segment files holding
 // record batches exactly as on the wire, their sparse offset and time
 // indexes and aborted-transaction indexes, leader epoch and producer-state
-// files, recovery, retention and the group-commit flusher. It knows nothing of the Kafka protocol; it
-// imports only internal/record.
+// files, recovery, retention, the log cleaner (compaction) and the
+// group-commit flusher. It knows nothing of the Kafka protocol; it imports
+// only internal/record.
 //
 // # Files
 //
 // A Manager owns one data directory; each partition is a directory
 // <topic>-<partition> with %020d.log/.index/.timeindex(/.txnindex) segments,
 // leader-epoch-checkpoint, partition.metadata and %020d.snapshot producer
-// state. The data directory holds recovery-point-offset-checkpoint,
-// log-start-offset-checkpoint and the clean-shutdown marker. docs/format/
+// state (and, during a cleaner swap, *.cleaned files and cleaner-swap). The
+// data directory holds recovery-point-offset-checkpoint,
+// log-start-offset-checkpoint, cleaner-offset-checkpoint and the
+// clean-shutdown marker. docs/format/
 // describes every file byte by byte. Replaced files are written crash-safely
 // (temp file, fsync, rename, fsync directory).
 //
