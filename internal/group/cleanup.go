@@ -72,6 +72,11 @@ func (s *shard) trimLocked() {
 		return
 	}
 	oldest := s.p.HighWatermark()
+	for _, pend := range s.pendingTxn {
+		for _, po := range pend {
+			oldest = min(oldest, po.pos)
+		}
+	}
 	for _, g := range s.groups {
 		for tp := range g.offsets {
 			oldest = min(oldest, g.offsetPos[tp])

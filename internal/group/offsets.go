@@ -168,8 +168,10 @@ func partitionExists(img *metadata.Image, topic string, part int32) bool {
 	return t != nil && part >= 0 && int(part) < len(t.Partitions)
 }
 
-// OffsetFetch serves OffsetFetch (v0-v8; several groups from v8). Offsets
-// become visible only once committed, so require_stable never has to wait.
+// OffsetFetch serves OffsetFetch (v0-v9; several groups from v8). Offsets
+// become visible only once committed; with require_stable (v7+) a
+// partition whose offset a transaction still holds answers
+// UNSTABLE_OFFSET_COMMIT (KIP-447).
 func (c *Coordinator) OffsetFetch(req *kmsg.OffsetFetchRequest) *kmsg.OffsetFetchResponse {
 	resp := kmsg.NewPtrOffsetFetchResponse()
 	if req.Version >= 8 {
@@ -181,7 +183,7 @@ func (c *Coordinator) OffsetFetch(req *kmsg.OffsetFetchRequest) *kmsg.OffsetFetc
 					topics = append(topics, kmsg.OffsetFetchRequestTopic{Topic: t.Topic, Partitions: t.Partitions})
 				}
 			}
-			code, res := c.fetchOffsets(rg.Group, topics, req.Version)
+			code, res := c.fetchOffsets(rg.Group, topics, req.Version, req.RequireStable)
 			og := kmsg.OffsetFetchResponseGroup{Group: rg.Group, ErrorCode: code}
 			for _, t := range res {
 				ot := kmsg.OffsetFetchResponseGroupTopic{Topic: t.Topic}
@@ -196,7 +198,7 @@ func (c *Coordinator) OffsetFetch(req *kmsg.OffsetFetchRequest) *kmsg.OffsetFetc
 		}
 		return resp
 	}
-	code, res := c.fetchOffsets(req.Group, req.Topics, req.Version)
+	code, res := c.fetchOffsets(req.Group, req.Topics, req.Version, req.RequireStable)
 	resp.ErrorCode = code
 	resp.Topics = res
 	return resp
@@ -204,7 +206,7 @@ func (c *Coordinator) OffsetFetch(req *kmsg.OffsetFetchRequest) *kmsg.OffsetFetc
 
 // fetchOffsets returns the group-level error code and the offsets of the
 // requested partitions (every committed one when topics is nil).
-func (c *Coordinator) fetchOffsets(groupID string, topics []kmsg.OffsetFetchRequestTopic, version int16) (int16, []kmsg.OffsetFetchResponseTopic) {
+func (c *Coordinator) fetchOffsets(groupID string, topics []kmsg.OffsetFetchRequestTopic, version int16, requireStable bool) (int16, []kmsg.OffsetFetchResponseTopic) {
 	code := int16(0)
 	if !validGroupID(groupID) {
 		code = kerr.InvalidGroupID.Code
@@ -247,7 +249,10 @@ func (c *Coordinator) fetchOffsets(groupID string, topics []kmsg.OffsetFetchRequ
 				// v0-v1 have no group-level error field.
 				op.ErrorCode = code
 			}
-			if g != nil {
+			if requireStable && s != nil && s.hasPendingTxn(groupID, topicPartition{t.Topic, p}) {
+				// KIP-447: a transaction still holds an offset here.
+				op.ErrorCode = kerr.UnstableOffsetCommit.Code
+			} else if g != nil {
 				if o, ok := g.offsets[topicPartition{t.Topic, p}]; ok {
 					op.Offset = o.Offset
 					op.LeaderEpoch = o.LeaderEpoch

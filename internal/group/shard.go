@@ -32,6 +32,81 @@ type shard struct {
 	// forward only when it is zero, so a copy never lands after a newer
 	// value of the same key that is still in flight.
 	inflight int
+	// pendingTxn holds transactional offset commits by producer id until
+	// the transaction's marker commits (applies) or aborts (drops) them.
+	pendingTxn map[int64][]pendingOffset
+}
+
+// pendingOffset is a transactional offset commit awaiting its marker.
+type pendingOffset struct {
+	group string
+	tp    topicPartition
+	off   offset
+	pos   int64
+}
+
+// replayRecord applies one record read back from the log, honouring
+// transactions: offsets written in a transaction wait for its marker.
+// s.mu must be held.
+func (s *shard) replayRecord(off int64, key, value []byte, b coordinator.BatchInfo) error {
+	if b.Control {
+		if commit, ok := coordinator.ControlCommit(key); ok {
+			s.completeTxnLocked(b.ProducerID, commit)
+		}
+		return nil
+	}
+	if b.Transactional {
+		return s.addPendingTxn(b.ProducerID, off, key, value)
+	}
+	return s.apply(off, key, value)
+}
+
+// addPendingTxn records a transactional offset commit. s.mu must be held.
+func (s *shard) addPendingTxn(pid, off int64, key, value []byte) error {
+	d, ok, err := decodeRecord(key, value)
+	if err != nil || !ok || !d.isOffset || d.off == nil {
+		return err
+	}
+	if s.pendingTxn == nil {
+		s.pendingTxn = map[int64][]pendingOffset{}
+	}
+	s.pendingTxn[pid] = append(s.pendingTxn[pid], pendingOffset{d.group, topicPartition{d.topic, d.part}, *d.off, off})
+	return nil
+}
+
+// completeTxnLocked applies (commit) or drops (abort) a producer's pending
+// offsets. s.mu must be held.
+func (s *shard) completeTxnLocked(pid int64, commit bool) {
+	pend := s.pendingTxn[pid]
+	delete(s.pendingTxn, pid)
+	if !commit {
+		return
+	}
+	for _, po := range pend {
+		g := s.groups[po.group]
+		if g == nil {
+			g = newGroup(po.group, time.Now())
+			s.groups[po.group] = g
+		}
+		if po.pos < g.offsetPos[po.tp] {
+			continue
+		}
+		g.offsetPos[po.tp] = po.pos
+		g.offsets[po.tp] = po.off
+	}
+}
+
+// hasPendingTxn reports whether a transaction still holds an offset of
+// group g for tp. s.mu must be held.
+func (s *shard) hasPendingTxn(g string, tp topicPartition) bool {
+	for _, pend := range s.pendingTxn {
+		for _, po := range pend {
+			if po.group == g && po.tp == tp {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func newShard(c *Coordinator, part, epoch int32) *shard {
@@ -55,8 +130,8 @@ func (s *shard) load() {
 	}
 	s.p = p
 	bad := 0
-	next, err := coordinator.Replay(p, 0, func(off int64, key, value []byte) {
-		if err := s.apply(off, key, value); err != nil {
+	next, err := coordinator.ReplayBatches(p, 0, func(off int64, key, value []byte, b coordinator.BatchInfo) {
+		if err := s.replayRecord(off, key, value, b); err != nil {
 			bad++
 		}
 	})

@@ -4,9 +4,9 @@ package handlers
 //
 // Committed offsets of a group (v8+: of several groups, KIP-709); a null
 // topic list (v2+) means every committed partition. Partitions without a
-// commit answer offset -1. Offsets are visible only once committed, and
-// there are no transactional offsets yet, so require_stable (v7+) never
-// answers UNSTABLE_OFFSET_COMMIT. v9's member id and epoch (KIP-848) are
+// commit answer offset -1. Offsets are visible only once committed; with
+// require_stable (v7+) a partition whose offset an open transaction still
+// holds (TxnOffsetCommit) answers UNSTABLE_OFFSET_COMMIT (KIP-447). v9's member id and epoch (KIP-848) are
 // accepted but not checked. v10 (topic ids) is not implemented.
 
 import "github.com/twmb/franz-go/pkg/kmsg"

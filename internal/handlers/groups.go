@@ -27,6 +27,9 @@ func (b *broker) registerGroupAPIs(t *Table) {
 	t.add(&Handler{Key: 16, MinVersion: 0, MaxVersion: 5, Handle: b.listGroups})
 	t.add(&Handler{Key: 42, MinVersion: 0, MaxVersion: 2, Handle: b.deleteGroups})
 	t.add(&Handler{Key: 47, MinVersion: 0, MaxVersion: 0, Handle: b.offsetDelete})
+	if b.Txns != nil {
+		t.add(&Handler{Key: 28, MinVersion: 0, MaxVersion: 4, Handle: b.txnOffsetCommit})
+	}
 	t.add(&Handler{Key: 68, MinVersion: 0, MaxVersion: 1, Handle: b.consumerGroupHeartbeat})
 	t.add(&Handler{Key: 69, MinVersion: 0, MaxVersion: 1, Handle: b.consumerGroupDescribe})
 }
