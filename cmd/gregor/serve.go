@@ -32,6 +32,7 @@ func newServeCmd() *cobra.Command {
 		configFile string
 		sets       []string
 		logLevel   string
+		join       []string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -78,7 +79,7 @@ checkpointed so the next start needs no recovery.`,
 				return err
 			}
 			log := newLogger(logLevel)
-			return runServe(cfg, log)
+			return runServe(cfg, log, join)
 		},
 	}
 	f := cmd.Flags()
@@ -90,6 +91,7 @@ checkpointed so the next start needs no recovery.`,
 	f.String("raft-addr", "127.0.0.1:9093", "metadata quorum (raft) listener")
 	f.String("voters", "", "metadata voters id@host:port,... (default: this node alone)")
 	f.String("rack", "", "rack of this broker (broker.rack)")
+	f.StringSliceVar(&join, "join", nil, "Kafka address(es) of a running cluster, for a node outside --voters: it joins as an observer")
 	f.StringVar(&configFile, "config", "", "Java .properties file with broker configs")
 	f.StringArrayVar(&sets, "set", nil, "set a broker config by its Kafka name: --set name=value (repeatable)")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
@@ -104,7 +106,7 @@ func newLogger(level string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
 }
 
-func runServe(cfg *config.Broker, log *slog.Logger) error {
+func runServe(cfg *config.Broker, log *slog.Logger, join []string) error {
 	start := time.Now()
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
@@ -122,6 +124,11 @@ func runServe(cfg *config.Broker, log *slog.Logger) error {
 		store.Close()
 		return err
 	}
+	stopJoin, err := joinIfObserver(cfg, voters, join, log)
+	if err != nil {
+		store.Close()
+		return err
+	}
 	meta, err := metadata.Start(metadata.Config{
 		NodeID:   cfg.NodeID,
 		DataDir:  cfg.DataDir,
@@ -130,6 +137,7 @@ func runServe(cfg *config.Broker, log *slog.Logger) error {
 		Logger:   log,
 		Broker:   cfg,
 	})
+	stopJoin()
 	if err != nil {
 		store.Close()
 		return fmt.Errorf("start metadata: %w", err)

@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/gregor-stream/gregor/internal/config"
 	"github.com/gregor-stream/gregor/internal/metadata"
+	"github.com/gregor-stream/gregor/internal/replication"
 )
 
 // controlledShutdownTimeout bounds how long a stopping broker waits for
@@ -56,4 +58,30 @@ func controlledShutdown(meta *metadata.Node, id int32, incarnation [16]byte, log
 		time.Sleep(10 * time.Millisecond)
 	}
 	log.Warn("controlled shutdown: fence not seen before the deadline")
+}
+
+// joinIfObserver starts asking the cluster at join to take this node in as
+// a metadata observer when it is not one of the voters; metadata.Start
+// then returns once the log reached it. The returned func stops asking.
+func joinIfObserver(cfg *config.Broker, voters []config.Voter, join []string, log *slog.Logger) (func(), error) {
+	if len(voters) == 0 {
+		return func() {}, nil
+	}
+	for _, v := range voters {
+		if v.ID == cfg.NodeID {
+			return func() {}, nil
+		}
+	}
+	if len(join) == 0 {
+		return nil, fmt.Errorf("node %d is not in --voters: give --join with the Kafka address of a cluster node to join it as an observer", cfg.NodeID)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := replication.JoinAsObserver(ctx, cfg.NodeID, cfg.RaftAddr, join, log.With("component", "join")); err != nil && ctx.Err() == nil {
+			log.Error("join cluster", "err", err)
+		}
+	}()
+	return func() { cancel(); <-done }, nil
 }

@@ -2,16 +2,21 @@ package handlers
 
 // BrokerRegistration (key 62), versions 0-3: a broker that is not the
 // controller registers its listener with the controller. The broker epoch
-// answered is derived from the incarnation (metadata.BrokerEpochOf).
+// answered is derived from the incarnation (metadata.BrokerEpochOf). A
+// registration whose only listener is replication.ObserverListener is a
+// node outside --voters asking to observe the metadata quorum.
 
 import (
 	"context"
 	"errors"
+	"net"
+	"strconv"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/gregor-stream/gregor/internal/metadata"
+	"github.com/gregor-stream/gregor/internal/replication"
 )
 
 func (b *broker) brokerRegistration(rc *RequestContext, r kmsg.Request, reply Reply) {
@@ -31,6 +36,19 @@ func (b *broker) brokerRegistration(rc *RequestContext, r kmsg.Request, reply Re
 	if len(req.Listeners) == 0 {
 		resp.ErrorCode = kerr.InvalidRequest.Code
 		reply(resp)
+		return
+	}
+	if len(req.Listeners) == 1 && req.Listeners[0].Name == replication.ObserverListener {
+		// A node outside --voters joining the metadata quorum.
+		addr := net.JoinHostPort(req.Listeners[0].Host, strconv.Itoa(int(req.Listeners[0].Port)))
+		go func() {
+			ctx, cancel := context.WithTimeout(rc.Ctx, forwardTimeout)
+			defer cancel()
+			if err := b.Meta.AddObserver(ctx, req.BrokerID, addr); err != nil {
+				resp.ErrorCode = controllerErrorCode(err)
+			}
+			reply(resp)
+		}()
 		return
 	}
 	br := metadata.Broker{ID: req.BrokerID, Host: req.Listeners[0].Host, Port: int32(req.Listeners[0].Port), Incarnation: req.IncarnationID}

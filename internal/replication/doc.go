@@ -6,6 +6,9 @@
 //     that leads the metadata quorum and retried on NOT_CONTROLLER until the
 //     caller's deadline.
 //   - Heartbeats (heartbeat.go): the broker's session with the controller.
+//   - Join (join.go): a node outside --voters asks the controller, through
+//     any node's Kafka listener (--join), to add it to the metadata quorum
+//     as an observer.
 //   - Fetcher (fetcher.go): the follower side of ISR replication. One
 //     goroutine per leader broker fetches every partition this node follows
 //     from it, with this node's replica id; before fetching a partition in a
