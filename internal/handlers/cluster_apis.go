@@ -23,6 +23,7 @@ var forwardedKeys = []int16{
 	43, // ElectLeaders
 	44, // IncrementalAlterConfigs
 	45, // AlterPartitionReassignments
+	46, // ListPartitionReassignments: the controller's image is the freshest
 	49, // AlterClientQuotas
 	51, // AlterUserScramCredentials
 }
@@ -33,6 +34,8 @@ var forwardedKeys = []int16{
 // in NewTable so it wraps the admin handlers already registered.
 func (b *broker) registerClusterAPIs(t *Table) {
 	t.add(&Handler{Key: 43, MinVersion: 0, MaxVersion: 2, Handle: b.electLeaders})
+	t.add(&Handler{Key: 45, MinVersion: 0, MaxVersion: 0, Handle: b.alterPartitionReassignments})
+	t.add(&Handler{Key: 46, MinVersion: 0, MaxVersion: 0, Handle: b.listPartitionReassignments})
 	t.add(&Handler{Key: 56, MinVersion: 2, MaxVersion: 3, Handle: b.alterPartition})
 	t.add(&Handler{Key: 62, MinVersion: 0, MaxVersion: 3, Handle: b.brokerRegistration})
 	t.add(&Handler{Key: 63, MinVersion: 0, MaxVersion: 1, Handle: b.brokerHeartbeat})
