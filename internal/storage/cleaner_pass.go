@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"sort"
 	"time"
 
@@ -456,50 +457,45 @@ func (c *cleaner) cleanGroup(p *cleanPlan, i, j int, m *offsetMap, end int64, st
 	return in, w.pos, nil
 }
 
-// swap replaces segments [i, j) of the plan with the cleaned one under the
-// log's lock, if the log did not change meanwhile.
+// swap replaces segments [i, j) of the plan with the cleaned one, if the
+// log did not change meanwhile. It holds l.structMu throughout, which
+// keeps the sealed segments as they are, and l.mu only to check them and
+// to splice the new segment in: the fsyncs and renames of the swap do not
+// stall appends or reads, which keep using the old segments' open files.
 func (c *cleaner) swap(p *cleanPlan, i, j int, base int64, hasTxn bool) error {
 	l := p.l
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.usableLocked() != nil || l.truncGen != p.truncGen {
+	l.structMu.Lock()
+	defer l.structMu.Unlock()
+	n := j - i
+	l.mu.RLock()
+	at, ok := p.locateLocked(i, j)
+	cfg := l.cfg
+	l.mu.RUnlock()
+	if !ok {
 		return errCleanAborted
 	}
-	at := -1
-	for k, s := range l.segs {
-		if s == p.segs[i] {
-			at = k
-			break
-		}
-	}
-	if at < 0 || at+(j-i) >= len(l.segs) {
-		return errCleanAborted
-	}
-	for k := i; k < j; k++ {
-		if s := l.segs[at+k-i]; s != p.segs[k] || s.deleted.Load() || s.size != p.sizes[k] {
-			return errCleanAborted
-		}
-	}
+	old := p.segs[i:j]
 	man := swapManifest{New: base, HasTxn: hasTxn}
-	for k := i; k < j; k++ {
-		man.Old = append(man.Old, p.segs[k].base)
+	for _, s := range old {
+		man.Old = append(man.Old, s.base)
 	}
-	manifest := l.dir + "/" + cleanerSwapFile
+	manifest := filepath.Join(l.dir, cleanerSwapFile)
 	if err := writeFileAtomic(l.fs, manifest, encodeSwapManifest(man)); err != nil {
 		return fmt.Errorf("write cleaner swap manifest: %w", err)
 	}
 	// From here the swap is committed: a failure leaves the log to the
 	// start-up recovery, which completes it.
 	fail := func(err error) error {
+		l.mu.Lock()
 		l.offline = err
+		l.mu.Unlock()
 		l.logger.Error("log offline after failed cleaner swap", "err", err)
 		return fmt.Errorf("cleaner swap %s: %w: %w", l, err, ErrStorage)
 	}
 	if err := c.hook("manifest"); err != nil {
 		return err
 	}
-	old := append([]*segment(nil), l.segs[at:at+j-i]...)
-	l.deleteSegmentsLocked(old)
+	l.renameDeleted(old)
 	if err := c.hook("old-renamed"); err != nil {
 		return err
 	}
@@ -517,11 +513,11 @@ func (c *cleaner) swap(p *cleanPlan, i, j int, base int64, hasTxn bool) error {
 	if err != nil {
 		return fail(err)
 	}
-	if _, err := ns.loadTrusted(l.cfg, false, l.nowMs()); err != nil {
+	if _, err := ns.loadTrusted(cfg, false, l.nowMs()); err != nil {
 		ns.close()
 		return fail(err)
 	}
-	ns.next = old[len(old)-1].next
+	ns.next = p.nexts[j-1]
 	if ns.size == 0 {
 		// Emptied: it still ages like the data it replaced.
 		for _, s := range old {
@@ -535,8 +531,48 @@ func (c *cleaner) swap(p *cleanPlan, i, j int, base int64, hasTxn bool) error {
 		ns.close()
 		return fail(err)
 	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.usableLocked() != nil {
+		// Closed meanwhile; the files on disk are the new ones already.
+		ns.close()
+		return errCleanAborted
+	}
+	if at >= len(l.segs) || l.segs[at] != old[0] {
+		// Cannot happen: only rolls (at the end) run without structMu.
+		// Should it anyway, memory no longer matches the disk.
+		ns.close()
+		l.offline = fmt.Errorf("sealed segments moved during a cleaner swap")
+		return fmt.Errorf("cleaner swap %s: %w: %w", l, l.offline, ErrStorage)
+	}
+	l.retireLocked(old)
 	segs := append([]*segment(nil), l.segs[:at]...)
 	segs = append(segs, ns)
-	l.segs = append(segs, l.segs[at+j-i:]...)
+	l.segs = append(segs, l.segs[at+n:]...)
 	return nil
+}
+
+// locateLocked finds the plan's segments [i, j) in the log, unchanged and
+// sealed, and returns where they start. l.mu must be held.
+func (p *cleanPlan) locateLocked(i, j int) (int, bool) {
+	l := p.l
+	if l.usableLocked() != nil || l.truncGen != p.truncGen {
+		return 0, false
+	}
+	at := -1
+	for k, s := range l.segs {
+		if s == p.segs[i] {
+			at = k
+			break
+		}
+	}
+	if at < 0 || at+(j-i) >= len(l.segs) {
+		return 0, false
+	}
+	for k := i; k < j; k++ {
+		if s := l.segs[at+k-i]; s != p.segs[k] || s.deleted.Load() || s.size != p.sizes[k] {
+			return 0, false
+		}
+	}
+	return at, true
 }

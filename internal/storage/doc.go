@@ -72,7 +72,8 @@
 // .cleaned files and a cleaner-swap manifest (docs/format/cleaner-swap.md).
 // The pass reads and writes files without Log.mu (sealed segments do not
 // change; a truncation or deletion meanwhile makes the swap give up) and
-// takes Log.mu only to plan and to swap; its I/O is throttled by
+// takes Log.mu only to plan, to check the segments before the swap and to
+// splice the new one in; its I/O is throttled by
 // log.cleaner.io.max.bytes.per.second.
 //
 // # Index memory
@@ -87,9 +88,13 @@
 //
 // # Concurrency and lock order
 //
-// cleaner.mu -> Manager.ckMu -> Manager.mu -> Log.mu -> {Log.wmu,
-// Manager.dirtyMu, Manager.delMu}. cleaner.mu makes cleaning passes (the
-// background loop's and CleanNow's) run one at a time. Log.mu (RWMutex) guards a log's segments and state:
+// cleaner.mu -> Log.structMu -> Manager.ckMu -> Manager.mu -> Log.mu ->
+// {Log.wmu, Manager.dirtyMu, Manager.delMu}. cleaner.mu makes cleaning
+// passes (the background loop's and CleanNow's) run one at a time.
+// Log.structMu is held by everything that changes sealed segments
+// (truncation, retention and DeleteRecords, the cleaner's swap); the swap
+// holds it, not Log.mu, across its fsyncs and renames, so appends and
+// reads carry on (readers keep the old segments' open files). Log.mu (RWMutex) guards a log's segments and state:
 // appends, truncation and retention take it exclusively; reads take it
 // shared to find the position and then read the file without it, which is
 // safe because appends only write past the size a reader captured and

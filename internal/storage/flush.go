@@ -169,6 +169,7 @@ func (l *Log) failWaiters(above int64, err error) {
 // offset once the disk works again.
 func (l *Log) flushFailed(cause error) {
 	l.logger.Error("flush failed", "err", cause)
+	l.structMu.Lock()
 	l.mu.Lock()
 	fl := l.flushed.Load()
 	truncated := false
@@ -180,6 +181,7 @@ func (l *Log) flushFailed(cause error) {
 		}
 	}
 	l.mu.Unlock()
+	l.structMu.Unlock()
 	l.failWaiters(fl, cause)
 	if truncated {
 		if err := l.m.writeCheckpoints(); err != nil {

@@ -26,6 +26,12 @@ type Log struct {
 	partition int32
 	dir       string
 
+	// structMu serialises every change to sealed segments (truncation,
+	// deletion below the log start, the cleaner's swap), so the swap can
+	// do its fsyncs and renames holding it but not mu: appends and reads
+	// go on meanwhile.
+	structMu sync.Mutex
+
 	mu        sync.RWMutex
 	topicID   [16]byte
 	cfg       LogConfig
@@ -494,14 +500,27 @@ func (l *Log) writeSnapshotLocked() error {
 // renamed to *.deleted now and closed and removed after file.delete.delay.ms
 // so that reads already holding them finish. l.mu must be held.
 func (l *Log) deleteSegmentsLocked(segs []*segment) {
+	l.renameDeleted(segs)
+	l.retireLocked(segs)
+}
+
+// renameDeleted renames the segments' files to *.deleted.
+func (l *Log) renameDeleted(segs []*segment) {
 	for _, s := range segs {
-		s.deleted.Store(true)
 		for _, ext := range segmentExts {
 			p := segmentFile(l.dir, s.base, ext)
 			if err := l.fs.Rename(p, p+extDeleted); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				l.logger.Error("rename deleted segment", "base", s.base, "err", err)
 			}
 		}
+	}
+}
+
+// retireLocked marks renamed segments deleted and schedules closing and
+// removing their files. l.mu must be held.
+func (l *Log) retireLocked(segs []*segment) {
+	for _, s := range segs {
+		s.deleted.Store(true)
 		l.m.scheduleDelete(l.dir, s, l.cfg.FileDeleteDelayMs)
 	}
 	l.dirDirty = true

@@ -6,6 +6,8 @@ import "fmt"
 // retention.bytes. As in Kafka, time retention may delete the active
 // segment's data by rolling first; size retention never touches it.
 func (l *Log) applyRetention() (deleted int, err error) {
+	l.structMu.Lock()
+	defer l.structMu.Unlock()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.usableLocked() != nil || !l.configured {

@@ -9,14 +9,17 @@ import (
 // reconciling with a new leader). If offset falls inside a batch, the whole
 // batch goes, as in Kafka, so the new log end may be below offset.
 func (l *Log) TruncateTo(offset int64) error {
+	l.structMu.Lock()
 	l.mu.Lock()
 	if err := l.usableLocked(); err != nil {
 		l.mu.Unlock()
+		l.structMu.Unlock()
 		return fmt.Errorf("truncate: %w", err)
 	}
 	err := l.truncateLocked(offset)
 	end := l.next
 	l.mu.Unlock()
+	l.structMu.Unlock()
 	// Waiters run without l.mu: their callbacks may call back into the log.
 	l.failWaiters(end, fmt.Errorf("%s truncated to %d: %w", l, end, ErrStorage))
 	if err != nil {
@@ -33,7 +36,8 @@ func (l *Log) TruncateTo(offset int64) error {
 // truncateLocked cuts the log at offset. If that fails midway the
 // segments no longer match the log's state, so the log goes offline
 // (every call fails with ErrStorage) until a restart recovers it from
-// disk, as Kafka takes a failed log directory offline. l.mu must be held.
+// disk, as Kafka takes a failed log directory offline. l.structMu and
+// l.mu must be held.
 func (l *Log) truncateLocked(offset int64) error {
 	if offset >= l.next {
 		return nil
@@ -103,25 +107,30 @@ func (l *Log) truncateSegmentsLocked(offset int64) error {
 // DeleteRecordsBefore moves the log start offset up to offset and deletes
 // the segments wholly below it.
 func (l *Log) DeleteRecordsBefore(offset int64) (newLogStart int64, err error) {
+	l.structMu.Lock()
 	l.mu.Lock()
-	if err := l.usableLocked(); err != nil {
+	unlock := func() {
 		l.mu.Unlock()
+		l.structMu.Unlock()
+	}
+	if err := l.usableLocked(); err != nil {
+		unlock()
 		return 0, fmt.Errorf("delete records: %w", err)
 	}
 	if offset > l.next || offset < 0 {
 		start, end := l.logStart, l.next
-		l.mu.Unlock()
+		unlock()
 		return 0, fmt.Errorf("delete records %s before %d, log is [%d, %d]: %w", l, offset, start, end, ErrOffsetOutOfRange)
 	}
 	if offset <= l.logStart {
 		start := l.logStart
-		l.mu.Unlock()
+		unlock()
 		return start, nil
 	}
 	l.logStart = offset
 	err = l.dropBelowStartLocked()
 	start := l.logStart
-	l.mu.Unlock()
+	unlock()
 	if err != nil {
 		return start, err
 	}
@@ -133,7 +142,7 @@ func (l *Log) DeleteRecordsBefore(offset int64) (newLogStart int64, err error) {
 }
 
 // dropBelowStartLocked deletes segments that end at or below the log start
-// and trims the epoch cache. l.mu must be held.
+// and trims the epoch cache. l.structMu and l.mu must be held.
 func (l *Log) dropBelowStartLocked() error {
 	n := 0
 	for n+1 < len(l.segs) && l.segs[n+1].base <= l.logStart {
