@@ -23,11 +23,19 @@ func (c *Coordinator) Cleanup() {
 
 func (s *shard) cleanup(minRecords int64) {
 	s.mu.Lock()
+	p := s.p
+	s.mu.Unlock()
+	if p == nil {
+		return
+	}
+	// Partition calls stay outside s.mu (see doc.go); the offsets read
+	// here only decide whether a pass is worth it.
+	start, hw := p.Log().LogStartOffset(), p.HighWatermark()
+	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.loaded || s.closed || s.inflight > 0 {
 		return
 	}
-	start, hw := s.p.Log().LogStartOffset(), s.p.HighWatermark()
 	live := 0
 	for _, g := range s.groups {
 		live += len(g.offsets)
@@ -65,13 +73,14 @@ func (s *shard) cleanup(minRecords int64) {
 	})
 }
 
-// trimLocked moves the log start offset to the oldest live record.
-// s.mu must be held.
+// trimLocked moves the log start offset to the oldest live record, on its
+// own goroutine. s.mu must be held.
 func (s *shard) trimLocked() {
 	if s.closed || s.p == nil {
 		return
 	}
-	oldest := s.p.HighWatermark()
+	p := s.p
+	oldest := p.HighWatermark()
 	for _, pend := range s.pendingTxn {
 		for _, po := range pend {
 			oldest = min(oldest, po.pos)
@@ -85,12 +94,14 @@ func (s *shard) trimLocked() {
 			oldest = min(oldest, g.metaPos)
 		}
 	}
-	if oldest <= s.p.Log().LogStartOffset() {
-		return
-	}
-	if _, err := s.p.DeleteRecordsBefore(oldest); err != nil {
-		s.c.log.Warn("trim offsets partition", "partition", s.part, "err", err)
-		return
-	}
-	s.c.log.Debug("trimmed offsets partition", "partition", s.part, "log_start", oldest)
+	go func() {
+		if oldest <= p.Log().LogStartOffset() {
+			return
+		}
+		if _, err := p.DeleteRecordsBefore(oldest); err != nil {
+			s.c.log.Warn("trim offsets partition", "partition", s.part, "err", err)
+			return
+		}
+		s.c.log.Debug("trimmed offsets partition", "partition", s.part, "log_start", oldest)
+	}()
 }

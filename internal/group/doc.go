@@ -35,9 +35,12 @@
 // Concurrency: Coordinator.mu guards the shard map; shard.mu guards every
 // group of that shard, including its timers' effects (timer callbacks take
 // shard.mu and re-check that what they were armed for still holds). Lock
-// order: Coordinator.mu -> shard.mu; nothing else is taken under shard.mu
-// except partition calls that never call back synchronously (appends
-// complete on their own goroutine, see package coordinator). Replies to
-// clients are sent under shard.mu; the server's reply function only hands
-// the response to the connection's write loop.
+// order: Coordinator.mu -> shard.mu. No partition call is made under
+// shard.mu: appends are started on their own goroutine (a partition may
+// complete other waiters, such as a transaction marker whose completion
+// calls CompleteTxn and takes shard.mu, from inside Append), and their
+// completions run on yet another goroutine (package coordinator); records
+// carry their log offsets, so they apply in log order whatever the order of
+// completion. Replies to clients are sent under shard.mu; the server's
+// reply function only hands the response to the connection's write loop.
 package group

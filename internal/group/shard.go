@@ -286,9 +286,16 @@ func (s *shard) close() {
 
 // appendRecords writes kvs to the shard's partition; done runs with s.mu
 // held once they are committed (or failed). s.mu must be held.
+//
+// The append itself runs on its own goroutine, never under s.mu: a
+// partition may complete other waiters (a transaction marker, whose
+// completion calls CompleteTxn) from inside Append, and those take s.mu.
+// Records carry their log offsets, so appends that land out of call order
+// still apply in log order.
 func (s *shard) appendRecords(kvs []coordinator.KV, done func(first int64, err error)) {
 	s.inflight++
-	coordinator.Append(s.p, kvs, time.Now(), func(first int64, err error) {
+	p, now := s.p, time.Now()
+	go coordinator.Append(p, kvs, now, func(first int64, err error) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.inflight--

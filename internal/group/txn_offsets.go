@@ -84,7 +84,8 @@ func (c *Coordinator) TxnOffsetCommit(req *kmsg.TxnOffsetCommitRequest, reply fu
 		return
 	}
 	s.inflight++
-	coordinator.AppendTxn(s.p, kvs, now, req.ProducerID, req.ProducerEpoch, func(first int64, err error) {
+	// Not under s.mu: see appendRecords.
+	go coordinator.AppendTxn(s.p, kvs, now, req.ProducerID, req.ProducerEpoch, func(first int64, err error) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.inflight--
