@@ -16,7 +16,6 @@ const (
 	keyGroupV2      = 2
 	offsetValueVer  = 3
 	groupValueVer   = 3
-	maxKnownKeyVer  = 2
 	minKeyHeaderLen = 2
 )
 
