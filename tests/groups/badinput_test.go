@@ -115,6 +115,9 @@ func TestBadGroupRequests(t *testing.T) {
 
 	// Join errors.
 	expect(t, "empty group id", rawJoin(t, cl, "", "", 10000, "consumer", "range").ErrorCode, kerr.InvalidGroupID)
+	// Flexible versions can carry a group id longer than the int16-length
+	// string the __consumer_offsets record key must hold.
+	expect(t, "group id too long", rawJoin(t, cl, strings.Repeat("g", 40000), "", 10000, "consumer", "range").ErrorCode, kerr.InvalidGroupID)
 	expect(t, "session timeout too small", rawJoin(t, cl, g, "", 1, "consumer", "range").ErrorCode, kerr.InvalidSessionTimeout)
 	expect(t, "session timeout too large", rawJoin(t, cl, g, "", 1<<30, "consumer", "range").ErrorCode, kerr.InvalidSessionTimeout)
 	expect(t, "no protocols", rawJoin(t, cl, g, "", 10000, "consumer").ErrorCode, kerr.InconsistentGroupProtocol)
