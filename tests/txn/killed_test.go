@@ -72,3 +72,32 @@ func commitTxn(t *testing.T, b *testbroker.Broker, txnID, topic string, vals []s
 		t.Fatalf("%s commit: %v", txnID, err)
 	}
 }
+
+// TestSlowProducerTimedOut: a live producer that lets its transaction run
+// past transaction.timeout.ms finds it aborted: its commit fails with a
+// fencing error (the coordinator bumped the epoch when it aborted), and
+// read_committed never shows its records.
+func TestSlowProducerTimedOut(t *testing.T) {
+	b := startBroker(t)
+	const topic, txnID = "slow", "slow-producer"
+	createTopic(t, b, topic, 2)
+	adm := newAdmin(t, b)
+	p := newClient(t, b, kgo.TransactionalID(txnID), kgo.TransactionTimeout(2*time.Second), kgo.RetryTimeout(20*time.Second))
+	if err := p.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.ProduceSync(ctxT(t), records(topic, values("slow", 10))...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	waitTxnState(t, adm, txnID, "CompleteAbort")
+	err := p.EndTransaction(ctxT(t), kgo.TryCommit)
+	if err == nil {
+		t.Errorf("commit after the transaction timed out succeeded")
+	} else if !isFenced(err) {
+		t.Errorf("commit after the transaction timed out: %v, want a fencing error (PRODUCER_FENCED / INVALID_PRODUCER_EPOCH)", err)
+	}
+	waitStable(t, adm, topic, 10*time.Second)
+	commitTxn(t, b, "slow-next", topic, values("next", 4))
+	got := readValues(t, b, topic, kgo.ReadCommitted(), 4)
+	checkValues(t, "read_committed", got, map[string]int{"next": 4})
+}
