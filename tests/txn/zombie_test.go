@@ -2,9 +2,11 @@ package txn
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -67,4 +69,85 @@ func TestFencedZombie(t *testing.T) {
 	if dt := d[txnID]; dt.State != "CompleteCommit" || dt.ProducerEpoch < 1 {
 		t.Errorf("describe %s: state %q epoch %d, want CompleteCommit with a bumped epoch", txnID, dt.State, dt.ProducerEpoch)
 	}
+}
+
+// TestConfluentFencedZombie: the same with librdkafka, which treats
+// fencing as a fatal producer error: after a second instance's
+// InitTransactions, the first instance's commit fails with a fatal
+// _FENCED / PRODUCER_FENCED error and its records stay invisible.
+func TestConfluentFencedZombie(t *testing.T) {
+	b := startBroker(t)
+	const topic, txnID = "rdkafka-zombie", "rdkafka-shared"
+	createTopic(t, b, topic, 1)
+	newProducer := func() *kafka.Producer {
+		p, err := kafka.NewProducer(&kafka.ConfigMap{
+			"bootstrap.servers":      b.Addr,
+			"transactional.id":       txnID,
+			"transaction.timeout.ms": 30000,
+			"linger.ms":              5,
+		})
+		if err != nil {
+			t.Fatalf("librdkafka producer: %v", err)
+		}
+		t.Cleanup(p.Close)
+		if err := p.InitTransactions(ctxT(t)); err != nil {
+			t.Fatalf("init transactions: %v", err)
+		}
+		return p
+	}
+	send := func(p *kafka.Producer, vals []string) error {
+		deliveries := make(chan kafka.Event, len(vals))
+		for _, v := range vals {
+			m := &kafka.Message{TopicPartition: kafka.TopicPartition{Topic: strPtr(topic), Partition: kafka.PartitionAny}, Value: []byte(v)}
+			if err := p.Produce(m, deliveries); err != nil {
+				return err
+			}
+		}
+		for range vals {
+			select {
+			case ev := <-deliveries:
+				if m := ev.(*kafka.Message); m.TopicPartition.Error != nil {
+					return m.TopicPartition.Error
+				}
+			case <-time.After(30 * time.Second):
+				return context.DeadlineExceeded
+			}
+		}
+		return nil
+	}
+
+	zombie := newProducer()
+	if err := zombie.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := send(zombie, values("zombie", 10)); err != nil {
+		t.Fatalf("zombie produce before fencing: %v", err)
+	}
+	fresh := newProducer()
+	if err := fresh.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := send(fresh, values("fresh", 10)); err != nil {
+		t.Fatalf("new instance produce: %v", err)
+	}
+
+	err := zombie.CommitTransaction(ctxT(t))
+	if err == nil {
+		t.Errorf("zombie commit after fencing succeeded")
+	} else {
+		var kerrv kafka.Error
+		if errors.As(err, &kerrv) {
+			if !kerrv.IsFatal() || (kerrv.Code() != kafka.ErrFenced && kerrv.Code() != kafka.ErrProducerFenced && kerrv.Code() != kafka.ErrInvalidProducerEpoch) {
+				t.Errorf("zombie commit: %v (code %v, fatal %v), want a fatal fencing error", kerrv, kerrv.Code(), kerrv.IsFatal())
+			}
+		} else {
+			t.Errorf("zombie commit: %v, want a kafka.Error", err)
+		}
+	}
+	if err := fresh.CommitTransaction(ctxT(t)); err != nil {
+		t.Fatalf("new instance commit: %v", err)
+	}
+	adm := newAdmin(t, b)
+	ends := waitStable(t, adm, topic, 20*time.Second)
+	checkValues(t, "read_committed", consumeConfluent(t, b, topic, "read_committed", ends), map[string]int{"fresh": 10})
 }
