@@ -89,7 +89,9 @@
 // # Concurrency and lock order
 //
 // cleaner.mu -> Log.structMu -> Manager.ckMu -> Manager.mu -> Log.mu ->
-// {Log.wmu, Manager.dirtyMu, Manager.delMu}. cleaner.mu makes cleaning
+// {Log.wmu, Manager.dirtyMu, Manager.delMu}; Log.flushMu -> Log.mu
+// (Log.flushMu is held across one flush's fsyncs, so concurrent flushes of
+// a log never publish an offset the other has not synced yet). cleaner.mu makes cleaning
 // passes (the background loop's and CleanNow's) run one at a time.
 // Log.structMu is held by everything that changes sealed segments
 // (truncation, retention and DeleteRecords, the cleaner's swap); the swap

@@ -45,6 +45,10 @@ func (l *Log) Flush() error {
 // if files were created. It runs without l.mu during the fsyncs, so
 // appends continue meanwhile and the next flush covers them.
 func (l *Log) flush() error {
+	// One flush at a time: a second one must not see a sealed segment the
+	// first is still syncing as clean and publish an offset past it.
+	l.flushMu.Lock()
+	defer l.flushMu.Unlock()
 	l.mu.Lock()
 	if l.closed || l.offline != nil {
 		l.mu.Unlock()

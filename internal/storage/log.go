@@ -31,6 +31,8 @@ type Log struct {
 	// do its fsyncs and renames holding it but not mu: appends and reads
 	// go on meanwhile.
 	structMu sync.Mutex
+	// flushMu serialises flushes of this log (the flusher's, Flush, close).
+	flushMu sync.Mutex
 
 	mu        sync.RWMutex
 	topicID   [16]byte
@@ -320,6 +322,12 @@ func (l *Log) recoverSegments(p loadParams) error {
 		}
 		recovered = append(recovered, s)
 		l.m.recoveredBytes.Add(s.size + cut)
+		// Aborted transactions whose markers did not survive go too; the
+		// segment's end is about to become the next one's base, which may
+		// lie past the data a crash left.
+		if _, err := s.txn.load(s.next); err != nil {
+			return fmt.Errorf("load txn index %d: %w", s.base, err)
+		}
 		s.rollMs = l.nowMs()
 		if s.size > 0 {
 			if hdr, err := s.readHeader(0, s.size); err == nil && hdr.MaxTimestamp() > 0 {
