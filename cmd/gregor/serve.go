@@ -115,6 +115,7 @@ func runServe(cfg *config.Broker, log *slog.Logger, join []string) error {
 		Dir:                    cfg.DataDir,
 		Logger:                 log,
 		RetentionCheckInterval: time.Duration(cfg.LogRetentionCheckIntervalMs) * time.Millisecond,
+		Cleaner:                cleanerOptions(cfg),
 	})
 	if err != nil {
 		return fmt.Errorf("open storage: %w", err)
@@ -211,7 +212,7 @@ func runServe(cfg *config.Broker, log *slog.Logger, join []string) error {
 	heartbeats := replication.StartHeartbeats(meta, cfg.NodeID, incarnation,
 		time.Duration(cfg.BrokerHeartbeatIntervalMs)*time.Millisecond, log.With("component", "heartbeat"))
 
-	web := httpapi.New(log.With("component", "http"), &httpapi.BrokerCollector{Server: srv, Parts: parts}, groups.Collector())
+	web := httpapi.New(log.With("component", "http"), &httpapi.BrokerCollector{Server: srv, Parts: parts, Store: store}, groups.Collector())
 	if err := web.Listen(cfg.HTTPAddr); err != nil {
 		srv.Close()
 		meta.Close()
@@ -282,4 +283,18 @@ func advertised(cfg *config.Broker, bound net.Addr) (string, int32, error) {
 		host = "127.0.0.1"
 	}
 	return host, int32(port), nil
+}
+
+// cleanerOptions maps the log.cleaner.* broker configs.
+func cleanerOptions(cfg *config.Broker) storage.CleanerOptions {
+	num := func(name string) float64 {
+		v, _ := strconv.ParseFloat(cfg.Raw[name], 64)
+		return v
+	}
+	return storage.CleanerOptions{
+		Disable:             !cfg.LogCleanerEnable,
+		DedupeBufferSize:    int64(num("log.cleaner.dedupe.buffer.size")),
+		IOMaxBytesPerSecond: num("log.cleaner.io.max.bytes.per.second"),
+		Backoff:             time.Duration(num("log.cleaner.backoff.ms")) * time.Millisecond,
+	}
 }

@@ -282,6 +282,10 @@ func storageConfig(c config.TopicConfig) storage.LogConfig {
 	lc.FlushMs = c.FlushMs
 	lc.FlushMessages = c.FlushMessages
 	lc.FileDeleteDelayMs = c.FileDeleteDelayMs
+	lc.Compact, lc.Delete = c.Compact, c.Delete
+	lc.DeleteRetentionMs = c.DeleteRetentionMs
+	lc.MinCompactionLagMs, lc.MaxCompactionLagMs = c.MinCompactionLagMs, c.MaxCompactionLagMs
+	lc.MinCleanableDirtyRatio = c.MinCleanableDirtyRatio
 	switch c.FlushPolicy {
 	case config.FlushInterval:
 		lc.FlushPolicy = storage.FlushInterval

@@ -26,7 +26,9 @@ func TestCompaction(t *testing.T) {
 		"min.cleanable.dirty.ratio": kadm.StringPtr("0.01"),
 		"delete.retention.ms":       kadm.StringPtr("100"),
 	})
-	cl := newKgo(t, b, kgo.DefaultProduceTopic(topic))
+	// Uncompressed, so the padding really fills several 1 MiB segments
+	// (kgo compresses with snappy by default, and "xxx..." shrinks ~100x).
+	cl := newKgo(t, b, kgo.DefaultProduceTopic(topic), kgo.ProducerBatchCompression(kgo.NoCompression()))
 	const keys, rounds = 20, 200 // 4000 records of ~1 KiB: several segments
 	latest := map[string]string{}
 	pad := strings.Repeat("x", 1000)
