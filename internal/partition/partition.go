@@ -132,6 +132,7 @@ func (p *Partition) becomeFollower(leader, epoch int32, replicas, isr []int32) {
 	p.mu.Lock()
 	if hw, leo := p.hw.Load(), p.log.LogEndOffset(); hw > leo {
 		p.hw.Store(leo)
+		p.log.SetHighWatermark(leo)
 	}
 	p.followerLEO = nil
 	p.followers = nil
@@ -173,11 +174,13 @@ func (p *Partition) maybeAdvanceHW() {
 	switch {
 	case advanced:
 		p.hw.Store(hw)
+		p.log.SetHighWatermark(hw)
 	case hw < old && hw == p.log.LogEndOffset():
 		// The log lost an unflushed tail to a failed fsync (storage
 		// truncates it, as the pages may be gone): nothing above the log
 		// end can stay visible. None of it was acknowledged with acks=all.
 		p.hw.Store(hw)
+		p.log.SetHighWatermark(hw)
 	default:
 		hw = old
 	}

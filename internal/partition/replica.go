@@ -231,6 +231,7 @@ func (p *Partition) setFollowerHW(leaderHW int64) {
 		hw = 0
 	}
 	p.hw.Store(hw)
+	p.log.SetHighWatermark(hw)
 }
 
 // WatchLogEnd signals w once the log end moves (or the role changes):
