@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -29,9 +30,10 @@ var fastFailure = testbroker.WithArgs(
 	"--set", "replica.lag.time.max.ms=4000",
 )
 
-// workload produces to every partition of a topic with acks=all from one
-// idempotent producer, recording each acknowledgement, while a consumer
-// reads everything and records each read.
+// workload produces to every partition of a topic with acks=all from an
+// idempotent franz-go producer (values pP-SEQ) and optionally a librdkafka
+// one (cP-SEQ), recording each acknowledgement, while a consumer reads
+// everything and records each read.
 type workload struct {
 	t      *testing.T
 	topic  string
@@ -42,13 +44,20 @@ type workload struct {
 	stop   chan struct{}
 	wg     sync.WaitGroup
 	failed atomic.Int64
-	// lastAck is the time of the latest acknowledgement per partition
-	// (unix nanos), to see producing resume after a failure.
+	// lastAck is, per partition, when the latest acknowledged record was
+	// sent (unix nanos): an acknowledgement of a record sent after a
+	// failure shows producing resumed, not one already in flight.
 	lastAck []atomic.Int64
 	acks    []atomic.Int64
 }
 
 func startWorkload(t *testing.T, nodes []*testbroker.Broker, topic string, parts int32) *workload {
+	return startWorkloadWith(t, nodes, topic, parts, false)
+}
+
+// startWorkloadWith also runs a librdkafka (confluent-kafka-go) producer
+// beside the franz-go one when librdkafka is set.
+func startWorkloadWith(t *testing.T, nodes []*testbroker.Broker, topic string, parts int32, librdkafka bool) *workload {
 	w := &workload{t: t, topic: topic, parts: parts, chk: NewChecker(), stop: make(chan struct{}),
 		lastAck: make([]atomic.Int64, parts), acks: make([]atomic.Int64, parts)}
 	w.prod = client(t, seeds(nodes), kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.ManualPartitioner()),
@@ -58,7 +67,83 @@ func startWorkload(t *testing.T, nodes []*testbroker.Broker, topic string, parts
 	w.wg.Add(2)
 	go w.produce()
 	go w.consume()
+	if librdkafka {
+		w.wg.Add(1)
+		go w.produceConfluent(strings.Join(seeds(nodes), ","))
+	}
 	return w
+}
+
+// produceConfluent writes values cP-SEQ with librdkafka, acks=all and
+// idempotence on, recording its acknowledgements like produce does.
+func (w *workload) produceConfluent(bootstrap string) {
+	defer w.wg.Done()
+	p, err := kafka.NewProducer(&kafka.ConfigMap{
+		"bootstrap.servers":  bootstrap,
+		"acks":               "all",
+		"enable.idempotence": true,
+		"linger.ms":          5,
+	})
+	if err != nil {
+		w.t.Errorf("librdkafka producer: %v", err)
+		return
+	}
+	defer p.Close()
+	topic := w.topic
+	deliveries := make(chan kafka.Event, 256)
+	sem := make(chan struct{}, 64)
+	done, quit := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			var ev kafka.Event
+			select {
+			case ev = <-deliveries:
+			case <-quit:
+				return
+			}
+			m, ok := ev.(*kafka.Message)
+			if !ok {
+				continue
+			}
+			<-sem
+			if m.TopicPartition.Error != nil {
+				w.failed.Add(1)
+				continue
+			}
+			v := string(m.Value)
+			seq, _ := strconv.ParseInt(v[strings.LastIndexByte(v, '-')+1:], 10, 64)
+			part := m.TopicPartition.Partition
+			w.chk.Ack(v, seq, Pos{part, int64(m.TopicPartition.Offset)})
+			w.acks[part].Add(1)
+			storeMax(&w.lastAck[part], m.Opaque.(int64))
+		}
+	}()
+	seq := make([]int64, w.parts)
+	for i := 0; ; i++ {
+		select {
+		case <-w.stop:
+			p.Flush(60_000)
+			for end := time.Now().Add(10 * time.Second); len(sem) > 0 && time.Now().Before(end); {
+				time.Sleep(10 * time.Millisecond)
+			}
+			close(quit)
+			<-done
+			return
+		case sem <- struct{}{}:
+		}
+		part := int32(i) % w.parts
+		value := fmt.Sprintf("c%d-%08d", part, seq[part])
+		seq[part]++
+		m := &kafka.Message{TopicPartition: kafka.TopicPartition{Topic: &topic, Partition: part}, Value: []byte(value), Opaque: time.Now().UnixNano()}
+		if err := p.Produce(m, deliveries); err != nil {
+			// Not sent (local queue full): not acknowledged, not
+			// written; the same seq is not reused, so order holds.
+			<-sem
+			w.failed.Add(1)
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 }
 
 func (w *workload) produce() {
@@ -77,6 +162,7 @@ func (w *workload) produce() {
 		seq[p]++
 		value := fmt.Sprintf("p%d-%08d", p, s)
 		r := &kgo.Record{Partition: p, Value: []byte(value)}
+		sent := time.Now().UnixNano()
 		w.prod.Produce(context.Background(), r, func(r *kgo.Record, err error) {
 			<-sem
 			if err != nil {
@@ -85,7 +171,7 @@ func (w *workload) produce() {
 			}
 			w.chk.Ack(value, s, Pos{r.Partition, r.Offset})
 			w.acks[r.Partition].Add(1)
-			w.lastAck[r.Partition].Store(time.Now().UnixNano())
+			storeMax(&w.lastAck[r.Partition], sent)
 		})
 	}
 }
@@ -98,10 +184,7 @@ func (w *workload) consume() {
 		cancel()
 		fs.EachRecord(func(r *kgo.Record) {
 			v := string(r.Value)
-			seq := int64(-1)
-			if _, s, ok := strings.Cut(v, "-"); ok {
-				seq, _ = strconv.ParseInt(s, 10, 64)
-			}
+			seq := seqOf(v)
 			w.chk.Read(v, seq, Pos{r.Partition, r.Offset})
 		})
 		select {
@@ -112,8 +195,18 @@ func (w *workload) consume() {
 	}
 }
 
-// waitProgress waits until every partition acknowledged a record after
-// since, and returns when the given partition did.
+func storeMax(a *atomic.Int64, v int64) {
+	for {
+		cur := a.Load()
+		if v <= cur || a.CompareAndSwap(cur, v) {
+			return
+		}
+	}
+}
+
+// waitProgress waits until every partition acknowledged a record sent
+// after since, and returns how long after since each one did (to the
+// 20 ms it polls at).
 func (w *workload) waitProgress(since time.Time, timeout time.Duration) map[int32]time.Duration {
 	w.t.Helper()
 	deadline := time.Now().Add(timeout)
@@ -152,10 +245,7 @@ func (w *workload) finish(timeout time.Duration) Report {
 		cancel()
 		fs.EachRecord(func(r *kgo.Record) {
 			v := string(r.Value)
-			seq := int64(-1)
-			if _, s, ok := strings.Cut(v, "-"); ok {
-				seq, _ = strconv.ParseInt(s, 10, 64)
-			}
+			seq := seqOf(v)
 			w.chk.Read(v, seq, Pos{r.Partition, r.Offset})
 		})
 	}
@@ -220,7 +310,7 @@ func TestAckedWritesSurviveFailures(t *testing.T) {
 		t.Fatalf("create topic: %v", err)
 	}
 	waitFullISR(t, nodes, topic, 3, 30*time.Second)
-	w := startWorkload(t, nodes, topic, parts)
+	w := startWorkloadWith(t, nodes, topic, parts, true)
 	w.waitProgress(time.Now(), 30*time.Second)
 	time.Sleep(time.Second)
 
@@ -231,7 +321,7 @@ func TestAckedWritesSurviveFailures(t *testing.T) {
 	killed := time.Now()
 	victim.Kill()
 	resumed := w.waitProgress(killed, 60*time.Second)
-	t.Logf("failover: first acknowledged produce on %s/0 %v after the kill (all partitions: %v)", topic, resumed[0].Round(time.Millisecond), resumed)
+	t.Logf("failover: first acknowledged produce sent after the kill on %s/0 %v after it (all partitions: %v)", topic, resumed[0].Round(time.Millisecond), resumed)
 	victim.Restart(t)
 	waitFullISR(t, nodes, topic, 3, 60*time.Second)
 
@@ -337,4 +427,17 @@ func readLog(dir string) ([]byte, error) {
 		out = append(out, data...)
 	}
 	return out, nil
+}
+
+// seqOf is the SEQ of a STREAM-SEQ value, -1 if there is none.
+func seqOf(v string) int64 {
+	i := strings.LastIndexByte(v, '-')
+	if i < 0 {
+		return -1
+	}
+	seq, err := strconv.ParseInt(v[i+1:], 10, 64)
+	if err != nil {
+		return -1
+	}
+	return seq
 }

@@ -14,8 +14,9 @@ type Pos struct {
 }
 
 // Checker records a history of acknowledged writes and reads. Values must
-// be unique per write and, per partition, sent in increasing Seq order by
-// one producer, so order can be checked.
+// be unique per write and named STREAM-SEQ: each stream is one producer's
+// writes to one partition, sent in increasing SEQ order, so order can be
+// checked per stream while several producers interleave.
 type Checker struct {
 	mu    sync.Mutex
 	acked map[string]Pos
@@ -114,7 +115,11 @@ func (c *Checker) Check() Report {
 		got, ok := c.reads[v]
 		switch {
 		case !ok:
-			r.Lost = append(r.Lost, v)
+			at := "nothing"
+			if other, read := c.byPos[pos]; read {
+				at = other
+			}
+			r.Lost = append(r.Lost, fmt.Sprintf("%s (acked at %d/%d, where %s was read)", v, pos.Partition, pos.Offset, at))
 		case !got[pos]:
 			r.Moved = append(r.Moved, fmt.Sprintf("%s acked at %d/%d, read at %v", v, pos.Partition, pos.Offset, keys(got)))
 		}
@@ -135,8 +140,8 @@ func (c *Checker) Check() Report {
 	for p, offs := range perPart {
 		sort.Slice(offs, func(i, j int) bool { return offs[i] < offs[j] })
 		next := int64(0)
-		lastSeq := int64(-1)
-		lastVal := ""
+		lastSeq := map[string]int64{}
+		lastVal := map[string]string{}
 		for _, o := range offs {
 			if o > next {
 				r.Gaps = append(r.Gaps, fmt.Sprintf("%d/%d-%d", p, next, o-1))
@@ -144,10 +149,11 @@ func (c *Checker) Check() Report {
 			next = o + 1
 			v := c.byPos[Pos{p, o}]
 			if s, ok := c.seq[v]; ok {
-				if s < lastSeq {
-					r.Reordered = append(r.Reordered, fmt.Sprintf("%d/%d %s after %s", p, o, v, lastVal))
+				stream := streamOf(v)
+				if last, seen := lastSeq[stream]; seen && s < last {
+					r.Reordered = append(r.Reordered, fmt.Sprintf("%d/%d %s after %s", p, o, v, lastVal[stream]))
 				}
-				lastSeq, lastVal = s, v
+				lastSeq[stream], lastVal[stream] = s, v
 			}
 		}
 	}
@@ -169,4 +175,12 @@ func keys(m map[Pos]bool) []Pos {
 		return out[i].Offset < out[j].Offset
 	})
 	return out
+}
+
+// streamOf is the STREAM part of a STREAM-SEQ value.
+func streamOf(v string) string {
+	if i := strings.LastIndexByte(v, '-'); i >= 0 {
+		return v[:i]
+	}
+	return v
 }
