@@ -14,8 +14,10 @@
 // end; a follower that caught up with the high watermark within the
 // current leader epoch is added to the ISR, one that has not caught up for
 // replica.lag.time.max.ms is removed (Manager.RunISRChecks), both through
-// the controller (AlterPartition); the ISR used for the high watermark only
-// changes once the controller committed it. On a follower,
+// the controller (AlterPartition); the high watermark is computed over the
+// maximal ISR (a follower being added counts at once, one being removed
+// until the removal is committed), so no replica the controller may elect
+// lacks a record below it. On a follower,
 // AppendAsFollower and TruncateAsFollower are called by
 // internal/replication's fetcher and check the role they were called for
 // is still current.

@@ -193,13 +193,14 @@ func (m *Manager) ensure(tp TP, id [16]byte, cfg config.TopicConfig) (*Partition
 		return nil, fmt.Errorf("open log %s-%d: %w", tp.Topic, tp.Partition, err)
 	}
 	p = &Partition{
-		Topic:   tp.Topic,
-		Index:   tp.Partition,
-		TopicID: l.TopicID(),
-		log:     l,
-		nodeID:  m.nodeID,
-		now:     m.now,
-		leader:  -1,
+		Topic:     tp.Topic,
+		Index:     tp.Partition,
+		TopicID:   l.TopicID(),
+		log:       l,
+		nodeID:    m.nodeID,
+		now:       m.now,
+		leader:    -1,
+		isrAdding: -1,
 	}
 	p.cfgHolder.Store(&cfg)
 	m.mu.Lock()

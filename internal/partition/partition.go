@@ -37,6 +37,7 @@ type Partition struct {
 	epochStart     int64     // log end when this node became leader
 	leaderSince    time.Time // when this node became leader
 	isrInFlight    bool      // an AlterPartition is under way
+	isrAdding      int32     // the follower that AlterPartition adds, -1 if none
 	alter          alterFunc
 	endWatchers    map[*Waiter]struct{}
 	// replicaMu serialises follower appends and truncation with role
@@ -115,6 +116,7 @@ func (p *Partition) becomeLeader(epoch int32, replicas, isr []int32) {
 	p.epochStart = p.log.LogEndOffset()
 	p.leaderSince = p.now()
 	p.isrInFlight = false
+	p.isrAdding = -1
 	p.leader = p.nodeID
 	p.leaderEpoch = epoch
 	p.replicas = replicas
@@ -161,13 +163,14 @@ func (p *Partition) maybeAdvanceHW() {
 		return
 	}
 	hw := p.log.LogEndOffset()
+	// The maximal ISR (Kafka's rule): a follower being added counts from
+	// the moment it is proposed, since the controller may commit it (and
+	// later elect it) before this leader hears back.
 	for _, r := range p.isr {
-		if r == p.nodeID {
-			continue
-		}
-		if off, ok := p.followerLEO[r]; !ok || off < hw {
-			hw = off
-		}
+		hw = p.lowerToFollower(r, hw)
+	}
+	if p.isrAdding >= 0 {
+		hw = p.lowerToFollower(p.isrAdding, hw)
 	}
 	old := p.hw.Load()
 	advanced := hw > old
@@ -220,6 +223,18 @@ func (p *Partition) maybeAdvanceHW() {
 	for w := range watchers {
 		w.signal()
 	}
+}
+
+// lowerToFollower lowers hw to follower r's log end offset. p.mu must be
+// held.
+func (p *Partition) lowerToFollower(r int32, hw int64) int64 {
+	if r == p.nodeID {
+		return hw
+	}
+	if off, ok := p.followerLEO[r]; !ok || off < hw {
+		return off
+	}
+	return hw
 }
 
 // durableOffset is the offset below which this replica's data is as durable

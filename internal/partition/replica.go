@@ -95,6 +95,7 @@ func (p *Partition) updateFollower(replica int32, offset, leo int64) {
 	if !slices.Contains(p.isr, replica) && !p.isrInFlight && p.alter != nil &&
 		offset >= p.hw.Load() && offset >= p.epochStart {
 		req = p.isrChangeLocked(append(slices.Clone(p.isr), replica))
+		p.isrAdding = replica
 	}
 	p.mu.Unlock()
 	if req != nil {
@@ -113,14 +114,17 @@ func (p *Partition) isrChangeLocked(isr []int32) *metadata.AlterPartition {
 }
 
 // sendISR commits an ISR change through the controller and adopts the
-// answer. The ISR used for the high watermark changes only once the
-// change is committed, so it is never larger than the controller's.
+// answer. The high watermark is computed over the maximal ISR meanwhile
+// (a follower being added counts at once, one being removed until the
+// removal is committed), so it never passes what any replica the
+// controller may elect has.
 func (p *Partition) sendISR(req metadata.AlterPartition) {
 	ctx, cancel := context.WithTimeout(context.Background(), alterTimeout)
 	got, err := p.alter(ctx, req)
 	cancel()
 	p.mu.Lock()
 	p.isrInFlight = false
+	p.isrAdding = -1
 	if err == nil && p.leader == p.nodeID && p.leaderEpoch == got.LeaderEpoch && got.PartitionEpoch >= p.partitionEpoch {
 		p.isr = got.ISR
 		p.partitionEpoch = got.PartitionEpoch
