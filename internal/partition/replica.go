@@ -178,6 +178,20 @@ func (p *Partition) FollowerState() (leader, epoch int32, ok bool) {
 	return p.leader, p.leaderEpoch, p.leader >= 0 && p.leader != p.nodeID
 }
 
+// FetchPosition is where a fetch from leader at epoch starts: this
+// replica's log end, read atomically with the check that it still follows
+// that leader in that epoch. A fetch that reported a log end holding
+// another leader's records would let a deposed leader count them as
+// replicated.
+func (p *Partition) FetchPosition(leader, epoch int32) (int64, bool) {
+	p.replicaMu.Lock()
+	defer p.replicaMu.Unlock()
+	if !p.follows(leader, epoch) {
+		return 0, false
+	}
+	return p.log.LogEndOffset(), true
+}
+
 // AppendAsFollower appends batches fetched from leader at epoch, makes
 // them durable per the flush policy before returning (so the next fetch,
 // which tells the leader this log end, only reports durable data), and

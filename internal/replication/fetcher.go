@@ -301,6 +301,12 @@ func (lf *leaderFetcher) fetch(parts []*follow) bool {
 	byKey := make(map[key]*follow)
 	topics := make(map[string]int)
 	for _, fl := range parts {
+		offset, ok := fl.p.FetchPosition(lf.leader, fl.epoch)
+		if !ok {
+			// The role changed since the snapshot; OnImage has moved
+			// or dropped this partition.
+			continue
+		}
 		i, ok := topics[fl.p.Topic]
 		if !ok {
 			i = len(req.Topics)
@@ -312,13 +318,16 @@ func (lf *leaderFetcher) fetch(parts []*follow) bool {
 		rp := kmsg.NewFetchRequestTopicPartition()
 		rp.Partition = fl.p.Index
 		rp.CurrentLeaderEpoch = fl.epoch
-		rp.FetchOffset = fl.p.Log().LogEndOffset()
+		rp.FetchOffset = offset
 		rp.LastFetchedEpoch = -1
 		rp.LogStartOffset = fl.p.Log().LogStartOffset()
 		rp.PartitionMaxBytes = cfg.Broker.ReplicaFetchMaxBytes
 		req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
 		byKey[key{fl.p.TopicID, "", fl.p.Index}] = fl
 		byKey[key{name: fl.p.Topic, part: fl.p.Index}] = fl
+	}
+	if len(req.Topics) == 0 {
+		return false
 	}
 	wait := time.Duration(req.MaxWaitMillis) * time.Millisecond
 	ctx, cancel := context.WithTimeout(lf.ctx, wait+10*time.Second)
