@@ -43,7 +43,8 @@ func (r rawTxn) initPID(id string, timeoutMs int32) (int64, int16, int16) {
 func (r rawTxn) addPartitions(id string, pid int64, epoch int16, topic string, parts ...int32) map[string]int16 {
 	r.t.Helper()
 	req := kmsg.NewPtrAddPartitionsToTxnRequest()
-	req.Version = 3 // the client form (v4+ is the broker-side batch)
+	// franz-go sends this at v3 at most: the client form (v4+ is the
+	// broker-side batch).
 	req.TransactionalID, req.ProducerID, req.ProducerEpoch = id, pid, epoch
 	rt := kmsg.NewAddPartitionsToTxnRequestTopic()
 	rt.Topic, rt.Partitions = topic, parts

@@ -31,12 +31,12 @@ func (r rawTxn) txnOffsetCommit(id string, pid int64, epoch int16, group, topic 
 	return 0
 }
 
-// fetchOffset is OffsetFetch v7 for topic/0: the committed offset and the
-// partition's error code.
+// fetchOffset is OffsetFetch for topic/0: the committed offset and the
+// partition's error code. It is written in the single-group form; franz-go
+// turns it into the groups form when the broker speaks v8+.
 func (r rawTxn) fetchOffset(group, topic string, requireStable bool) (int64, int16) {
 	r.t.Helper()
 	req := kmsg.NewPtrOffsetFetchRequest()
-	req.Version = 7
 	req.Group, req.RequireStable = group, requireStable
 	rt := kmsg.NewOffsetFetchRequestTopic()
 	rt.Topic, rt.Partitions = topic, []int32{0}
