@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/gregor-stream/gregor/tests/testbroker"
 )
@@ -35,6 +37,7 @@ func TestClusterTransactions(t *testing.T) {
 		t.Fatalf("create topic: %v", err)
 	}
 	waitLeaders(t, adm, topic, 6)
+	findCoordinatorOnFollower(t, adm, nodes)
 
 	p := newClient(t, nodes[0], kgo.TransactionalID("cluster-a"), kgo.RetryTimeout(30*time.Second),
 		kgo.RecordDeliveryTimeout(40*time.Second))
@@ -157,4 +160,48 @@ func awaitTxnState(t *testing.T, adm *kadm.Client, txnID, state string, within t
 	d, err := adm.DescribeTransactions(ctxT(t), txnID)
 	t.Logf("transaction %s: %+v (%v)", txnID, d[txnID], err)
 	return false
+}
+
+// findCoordinatorOnFollower asks a node that is not the controller, and
+// only that node, for the coordinator of a new transactional id: the first
+// such request creates __transaction_state, which must work from any
+// node (the request goes to the controller), within a few seconds.
+func findCoordinatorOnFollower(t *testing.T, adm *kadm.Client, nodes []*testbroker.Broker) {
+	t.Helper()
+	md, err := adm.Metadata(ctxT(t))
+	if err != nil {
+		t.Fatalf("metadata: %v", err)
+	}
+	var asked *testbroker.Broker
+	for _, n := range nodes {
+		if int32(n.NodeID) != md.Controller {
+			asked = n
+			break
+		}
+	}
+	cl := newClient(t, asked)
+	req := kmsg.NewPtrFindCoordinatorRequest()
+	req.CoordinatorType = 1
+	req.CoordinatorKey = "first-txn-id"
+	req.CoordinatorKeys = []string{"first-txn-id"}
+	start := time.Now()
+	var code int16
+	for time.Since(start) < 10*time.Second {
+		resp, err := cl.Broker(asked.NodeID).Request(ctxT(t), req)
+		if err != nil {
+			t.Fatalf("FindCoordinator on node %d: %v", asked.NodeID, err)
+		}
+		r := resp.(*kmsg.FindCoordinatorResponse)
+		code = r.ErrorCode
+		if len(r.Coordinators) > 0 {
+			code = r.Coordinators[0].ErrorCode
+		}
+		if code == 0 {
+			t.Logf("node %d (controller %d) found the transaction coordinator after %v", asked.NodeID, md.Controller, time.Since(start).Round(10*time.Millisecond))
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Errorf("FindCoordinator(transaction) asked of node %d, not the controller (%d): still %v after 10 s",
+		asked.NodeID, md.Controller, kerr.ErrorForCode(code))
 }
