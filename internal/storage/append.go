@@ -234,6 +234,11 @@ func (l *Log) maybeRollLocked(size int64, nbatches int, lastOffset int64) error 
 // l.mu must be held.
 func (l *Log) rollLocked(nowMs int64) error {
 	old := l.active()
+	if old.size == 0 {
+		// The new segment would have the same base (and files) as this
+		// one; an empty segment has nothing to seal.
+		return nil
+	}
 	ns, err := createSegment(l.fs, l.dir, l.next, nowMs)
 	if err != nil {
 		return err

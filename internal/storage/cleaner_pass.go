@@ -331,23 +331,6 @@ func (p *cleanPlan) filterBatch(b record.Batch, m *offsetMap, end int64, st *fil
 	return record.Rebuild(b, kept)
 }
 
-// groupSegments splits the segments to rewrite (indexes [0, n) of the
-// plan) into runs that fit one segment: at most segment.bytes before
-// cleaning and offsets within 32 bits of the run's base.
-func (p *cleanPlan) groupSegments(n int) [][2]int {
-	var groups [][2]int
-	for i := 0; i < n; {
-		j, size := i+1, p.sizes[i]
-		for j < n && size+p.sizes[j] <= p.cfg.SegmentBytes && p.nexts[j]-1-p.segs[i].base <= math.MaxInt32 {
-			size += p.sizes[j]
-			j++
-		}
-		groups = append(groups, [2]int{i, j})
-		i = j
-	}
-	return groups
-}
-
 // clean runs one pass over the plan's log.
 func (c *cleaner) clean(p *cleanPlan) (err error) {
 	started := time.Now()
@@ -367,13 +350,14 @@ func (c *cleaner) clean(p *cleanPlan) (err error) {
 	}
 	st := &filterState{txnKept: map[int64]bool{}, abortKeep: map[int64]bool{}}
 	var srcBytes, outBytes int64
-	for _, g := range p.groupSegments(n) {
-		in, out, err := c.cleanGroup(p, g[0], g[1], m, end, st)
+	for i := 0; i < n; {
+		j, in, out, err := c.cleanGroup(p, i, n, m, end, st)
 		if err != nil {
 			return err
 		}
 		srcBytes += in
 		outBytes += out
+		i = j
 	}
 	l.mu.Lock()
 	if l.truncGen == p.truncGen {
@@ -391,13 +375,18 @@ func (c *cleaner) clean(p *cleanPlan) (err error) {
 	return nil
 }
 
-// cleanGroup rewrites segments [i, j) of the plan into one and swaps it in.
-func (c *cleaner) cleanGroup(p *cleanPlan, i, j int, m *offsetMap, end int64, st *filterState) (in, out int64, err error) {
+// cleanGroup rewrites segments from i (below n) of the plan into one and
+// swaps it in, returning where the group ended. It takes the next segment
+// while what is written so far plus that segment's whole size still fits
+// segment.bytes (cleaning never grows data, so the result fits) and its
+// offsets stay within 32 bits of the group's base: already cleaned small
+// segments merge with each other and with the dirty ones.
+func (c *cleaner) cleanGroup(p *cleanPlan, i, n int, m *offsetMap, end int64, st *filterState) (j int, in, out int64, err error) {
 	l := p.l
 	base := p.segs[i].base
 	w, err := newCleanedWriter(l.fs, l.dir, base, p.cfg.IndexIntervalBytes)
 	if err != nil {
-		return 0, 0, err
+		return i, 0, 0, err
 	}
 	committed := false
 	defer func() {
@@ -408,7 +397,12 @@ func (c *cleaner) cleanGroup(p *cleanPlan, i, j int, m *offsetMap, end int64, st
 		}
 	}()
 	var srcTxn []txnEntry
-	for k := i; k < j; k++ {
+	j = i
+	for k := i; k < n; k++ {
+		if k > i && (w.pos+p.sizes[k] > p.cfg.SegmentBytes || p.nexts[k]-1-base > math.MaxInt32) {
+			break
+		}
+		j = k + 1
 		s := p.segs[k]
 		in += p.sizes[k]
 		err := eachBatch(s, 0, p.sizes[k], c.th, &c.bytesRead, func(b record.Batch) error {
@@ -423,15 +417,15 @@ func (c *cleaner) cleanGroup(p *cleanPlan, i, j int, m *offsetMap, end int64, st
 		})
 		if err != nil {
 			if s.deleted.Load() {
-				return 0, 0, errCleanAborted
+				return 0, 0, 0, errCleanAborted
 			}
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		l.mu.RLock()
 		entries, err := s.txn.entries()
 		l.mu.RUnlock()
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		srcTxn = append(srcTxn, entries...)
 	}
@@ -441,20 +435,20 @@ func (c *cleaner) cleanGroup(p *cleanPlan, i, j int, m *offsetMap, end int64, st
 		}
 	}
 	if err := w.finish(); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	c.bytesWritten += w.written
 	if err := c.hook("cleaned"); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	if err := l.fs.SyncDir(l.dir); err != nil {
-		return 0, 0, fmt.Errorf("sync dir: %w", err)
+		return 0, 0, 0, fmt.Errorf("sync dir: %w", err)
 	}
 	if err := c.swap(p, i, j, base, len(w.txn) > 0); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	committed = true
-	return in, w.pos, nil
+	return j, in, w.pos, nil
 }
 
 // swap replaces segments [i, j) of the plan with the cleaned one, if the

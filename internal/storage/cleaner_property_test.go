@@ -3,6 +3,8 @@ package storage
 import (
 	"fmt"
 	"math/rand"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -96,8 +98,18 @@ func (m *cleanerModel) check(t *testing.T, l *Log, now, deleteRetentionMs int64,
 
 var crashSteps = []string{"cleaned", "manifest", "old-renamed", "renamed"}
 
+// TestCleanerPropertyWithCrashes runs 4 seeds; GREGOR_CLEANER_SEEDS=n runs
+// n of them.
 func TestCleanerPropertyWithCrashes(t *testing.T) {
-	for seed := int64(1); seed <= 4; seed++ {
+	seeds := int64(4)
+	if s := os.Getenv("GREGOR_CLEANER_SEEDS"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n <= 0 {
+			t.Fatalf("GREGOR_CLEANER_SEEDS=%q", s)
+		}
+		seeds = n
+	}
+	for seed := int64(1); seed <= seeds; seed++ {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { runCleanerProperty(t, seed, 300) })
 	}
 }
