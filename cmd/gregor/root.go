@@ -5,6 +5,7 @@ import (
 
 	"github.com/gregor-stream/gregor/internal/cli"
 	groupcli "github.com/gregor-stream/gregor/internal/cli/group"
+	txncli "github.com/gregor-stream/gregor/internal/cli/txn"
 )
 
 func newRootCmd() *cobra.Command {
@@ -17,5 +18,6 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newServeCmd())
 	root.AddCommand(cli.Commands()...)
 	root.AddCommand(groupcli.New())
+	root.AddCommand(txncli.New())
 	return root
 }

@@ -171,7 +171,7 @@ func runServe(cfg *config.Broker, log *slog.Logger, join []string) error {
 		Log:    log.With("component", "handlers"),
 	}
 	txns := txn.New(txn.Config{NodeID: cfg.NodeID, Meta: meta, Parts: parts, Broker: cfg, PIDs: pids,
-		Markers: handlers.LocalMarkerWriter(deps), Log: log.With("component", "txn")})
+		Markers: handlers.MarkerWriter(deps), Log: log.With("component", "txn")})
 	cancelTxns := meta.Subscribe(txns.OnImage)
 	txns.OnImage(nil, meta.Image())
 	deps.Txns = txns

@@ -26,6 +26,11 @@ func (b *broker) addOffsetsToTxn(rc *RequestContext, r kmsg.Request, reply Reply
 		defer cancel()
 		resp := kmsg.NewPtrAddOffsetsToTxnResponse()
 		t := b.image().Topic(offsetsTopic)
+		if t == nil && b.Groups != nil && req.Group != "" {
+			// Locating the group creates __consumer_offsets; the client
+			// retries COORDINATOR_NOT_AVAILABLE until it exists.
+			b.Groups.Locate(req.Group)
+		}
 		if t == nil || req.Group == "" {
 			resp.ErrorCode = kerr.CoordinatorNotAvailable.Code
 			if req.Group == "" {

@@ -14,8 +14,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
-
-	"github.com/gregor-stream/gregor/internal/txn"
 )
 
 func (b *broker) writeTxnMarkers(rc *RequestContext, r kmsg.Request, reply Reply) {
@@ -49,16 +47,6 @@ func (b *broker) writeTxnMarkers(rc *RequestContext, r kmsg.Request, reply Reply
 		wg.Wait()
 		reply(resp)
 	}()
-}
-
-// LocalMarkerWriter is the transaction coordinator's marker writer for a
-// node whose partitions are all local (a single node). Markers for
-// partitions led elsewhere fail with NOT_LEADER_OR_FOLLOWER and are retried
-// by the coordinator.
-func LocalMarkerWriter(d Deps) txn.MarkerWriter {
-	return func(tp txn.TP, pid int64, epoch int16, commit bool, coordinatorEpoch int32, done func(error)) {
-		writeMarker(d, tp.Topic, tp.Partition, pid, epoch, commit, coordinatorEpoch, done)
-	}
 }
 
 // writeMarker writes one marker to a partition this node leads.

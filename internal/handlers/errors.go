@@ -49,6 +49,8 @@ var errorMap = []struct {
 	{storage.ErrCorrupt, kerr.CorruptMessage},
 	{storage.ErrStorage, kerr.KafkaStorageError},
 	{storage.ErrClosed, kerr.NotLeaderForPartition},
+	{storage.ErrTransactionCoordinatorFenced, kerr.TransactionCoordinatorFenced},
+	{storage.ErrInvalidTxnState, kerr.InvalidTxnState},
 	{metadata.ErrTopicExists, kerr.TopicAlreadyExists},
 	{metadata.ErrUnknownTopic, kerr.UnknownTopicOrPartition},
 	{metadata.ErrInvalidTopic, kerr.InvalidTopicException},
