@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -44,7 +45,12 @@ func controlledShutdown(meta *metadata.Node, id int32, incarnation [16]byte, log
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), controlledShutdownTimeout)
 	defer cancel()
-	if err := meta.ControlledShutdown(ctx, id, incarnation); err != nil {
+	// Retried: the controller may move (to this node, too) meanwhile.
+	var err error
+	for err = meta.ControlledShutdown(ctx, id, incarnation); errors.Is(err, metadata.ErrNotController) && ctx.Err() == nil; err = meta.ControlledShutdown(ctx, id, incarnation) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
 		log.Warn("controlled shutdown", "err", err)
 		return
 	}

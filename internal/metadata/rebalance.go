@@ -7,11 +7,9 @@ import (
 )
 
 // preferredLeaderInterval is how often the controller moves leadership
-// back to preferred replicas (Kafka's leader.imbalance.check.interval).
-// Kafka checks every 300 s; a shorter period spreads leaders again soon
-// after a restarted broker rejoins the ISR, which a cluster of a few nodes
-// notices most.
-const preferredLeaderInterval = 30 * time.Second
+// back to preferred replicas: Kafka's default
+// leader.imbalance.check.interval.seconds (300).
+const preferredLeaderInterval = 300 * time.Second
 
 // rebalanceLeaders runs preferred-leader elections while this node is the
 // controller: every partition whose first replica is live, in sync and not
