@@ -355,6 +355,7 @@ func TestAckedWritesSurviveFailures(t *testing.T) {
 	t.Logf("history: %d acknowledged, %d produce errors (not acknowledged, allowed); %v", w.chk.Acked(), w.failed.Load(), report)
 	if !report.OK() {
 		t.Errorf("history check failed: %v", report)
+		describeForDiagnosis(t, nodes, topic)
 	}
 	if w.chk.Acked() < 1000 {
 		t.Errorf("only %d records acknowledged; the workload did not run", w.chk.Acked())
@@ -440,4 +441,24 @@ func seqOf(v string) int64 {
 		return -1
 	}
 	return seq
+}
+
+// describeForDiagnosis logs what each node says about the topic's
+// partitions: leader, epoch, ISR and the end offsets it serves.
+func describeForDiagnosis(t *testing.T, nodes []*testbroker.Broker, topic string) {
+	t.Helper()
+	for _, b := range nodes {
+		if !b.Running() {
+			continue
+		}
+		adm := kadm.NewClient(client(t, []string{b.Addr}))
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		md, err := adm.Metadata(ctx, topic)
+		ends, eerr := adm.ListEndOffsets(ctx, topic)
+		cancel()
+		for _, p := range md.Topics[topic].Partitions {
+			end, _ := ends.Lookup(topic, p.Partition)
+			t.Logf("node %d says %s/%d: leader %d epoch %d isr %v; end offset %d (%v) (%v %v)", b.NodeID, topic, p.Partition, p.Leader, p.LeaderEpoch, p.ISR, end.Offset, end.Err, err, eerr)
+		}
+	}
 }
