@@ -126,26 +126,36 @@ func bumpEpoch(e int16) int16 {
 	return e + 1
 }
 
-// AddPartitions adds partitions to the producer's transaction, starting it
-// if needed. exists reports whether a partition exists (unknown ones fail
-// the request as in Kafka).
-func (c *Coordinator) AddPartitions(ctx context.Context, id string, pid int64, epoch int16, tps []TP) error {
+// lockProducer finds the shard of id, checks it can serve and that no
+// write for id is in flight, and validates the producer id and epoch. On
+// success s.mu is held and cur is the current state.
+func (c *Coordinator) lockProducer(id string, pid int64, epoch int16) (*shard, *Txn, error) {
 	s, err := c.shardFor(id)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	s.mu.Lock()
 	if err := s.ready(); err != nil {
 		s.mu.Unlock()
-		return err
+		return nil, nil, err
 	}
 	if s.pending[id] {
 		s.mu.Unlock()
-		return ErrConcurrentTxns
+		return nil, nil, ErrConcurrentTxns
 	}
 	cur := s.txns[id]
 	if err := checkProducer(cur, pid, epoch); err != nil {
 		s.mu.Unlock()
+		return nil, nil, err
+	}
+	return s, cur, nil
+}
+
+// AddPartitions adds partitions to the producer's transaction, starting it
+// if needed.
+func (c *Coordinator) AddPartitions(ctx context.Context, id string, pid int64, epoch int16, tps []TP) error {
+	s, cur, err := c.lockProducer(id, pid, epoch)
+	if err != nil {
 		return err
 	}
 	switch cur.State {
@@ -213,22 +223,8 @@ func (c *Coordinator) Verify(id string, pid int64, epoch int16, tp TP) error {
 // decision (PrepareCommit/PrepareAbort) is durable; markers and the final
 // state follow in the background.
 func (c *Coordinator) EndTxn(ctx context.Context, id string, pid int64, epoch int16, commit bool) error {
-	s, err := c.shardFor(id)
+	s, cur, err := c.lockProducer(id, pid, epoch)
 	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	if err := s.ready(); err != nil {
-		s.mu.Unlock()
-		return err
-	}
-	if s.pending[id] {
-		s.mu.Unlock()
-		return ErrConcurrentTxns
-	}
-	cur := s.txns[id]
-	if err := checkProducer(cur, pid, epoch); err != nil {
-		s.mu.Unlock()
 		return err
 	}
 	switch cur.State {
