@@ -140,6 +140,12 @@ var brokerDefs = []Def{
 	{Name: "log.local.retention.bytes", Type: Long, Default: "-2", Validate: atLeast(-2),
 		Doc: "Default for local.retention.bytes (tiered storage; unused)."},
 
+	// Leader balance.
+	{Name: "auto.leader.rebalance.enable", Type: Boolean, Default: "true", ReadOnly: true,
+		Doc: "The controller moves leadership back to each partition's preferred (first) replica when it is live and in sync."},
+	{Name: "leader.imbalance.check.interval.seconds", Type: Long, Default: "300", ReadOnly: true, Validate: atLeast(1),
+		Doc: "How often the controller checks for partitions not led by their preferred replica."},
+
 	// Cleaner.
 	{Name: "log.cleaner.enable", Type: Boolean, Default: "true", ReadOnly: true,
 		Doc: "Run the log cleaner for compacted topics."},

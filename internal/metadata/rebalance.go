@@ -3,13 +3,27 @@ package metadata
 import (
 	"context"
 	"slices"
+	"strconv"
 	"time"
 )
 
 // preferredLeaderInterval is how often the controller moves leadership
-// back to preferred replicas: Kafka's default
-// leader.imbalance.check.interval.seconds (300).
-const preferredLeaderInterval = 300 * time.Second
+// back to preferred replicas (leader.imbalance.check.interval.seconds,
+// 300 by default as in Kafka); 0 when auto.leader.rebalance.enable is off.
+func (n *Node) preferredLeaderInterval() time.Duration {
+	b := n.cfg.Broker
+	if b == nil {
+		return 300 * time.Second
+	}
+	if v, ok := b.Raw["auto.leader.rebalance.enable"]; ok && v == "false" {
+		return 0
+	}
+	secs, err := strconv.ParseInt(b.Raw["leader.imbalance.check.interval.seconds"], 10, 64)
+	if err != nil || secs <= 0 {
+		secs = 300
+	}
+	return time.Duration(secs) * time.Second
+}
 
 // rebalanceLeaders runs preferred-leader elections while this node is the
 // controller: every partition whose first replica is live, in sync and not
@@ -17,7 +31,11 @@ const preferredLeaderInterval = 300 * time.Second
 // failovers.
 func (n *Node) rebalanceLeaders() {
 	defer n.wg.Done()
-	tick := time.NewTicker(preferredLeaderInterval)
+	interval := n.preferredLeaderInterval()
+	if interval == 0 {
+		return
+	}
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
 		select {
