@@ -16,7 +16,7 @@ const EnvPrefix = "GREGOR_"
 // broker configs: the config file path (read by serve itself) and the
 // client commands' bootstrap servers, which an operator may well have set
 // in the shell that starts the broker.
-var envIgnored = map[string]bool{"GREGOR_CONFIG": true, "GREGOR_BROKERS": true}
+var envIgnored = map[string]bool{"GREGOR_CONFIG": true, "GREGOR_BROKERS": true, "GREGOR_BIN": true}
 
 // Broker is the node's static configuration: defaults, overridden by the
 // config file, then GREGOR_* environment variables, then --set flags. It is
