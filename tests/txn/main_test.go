@@ -84,22 +84,34 @@ func createTopic(t *testing.T, b *testbroker.Broker, topic string, partitions in
 // the last stable offset (committed=true, ListOffsets read_committed).
 func offsets(t *testing.T, adm *kadm.Client, topic string, committed bool) map[int32]int64 {
 	t.Helper()
+	out, err := tryOffsets(t, adm, topic, committed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// tryOffsets is offsets returning the first error instead of failing, for
+// callers that wait through a leader failover.
+func tryOffsets(t *testing.T, adm *kadm.Client, topic string, committed bool) (map[int32]int64, error) {
+	t.Helper()
 	list := adm.ListEndOffsets
 	if committed {
 		list = adm.ListCommittedOffsets
 	}
 	lo, err := list(ctxT(t), topic)
 	if err != nil {
-		t.Fatalf("list offsets %s (read_committed=%v): %v", topic, committed, err)
+		return nil, fmt.Errorf("list offsets %s (read_committed=%v): %w", topic, committed, err)
 	}
 	out := map[int32]int64{}
+	var first error
 	lo.Each(func(o kadm.ListedOffset) {
-		if o.Err != nil {
-			t.Errorf("offset %s/%d (read_committed=%v): %v", topic, o.Partition, committed, o.Err)
+		if o.Err != nil && first == nil {
+			first = fmt.Errorf("offset %s/%d (read_committed=%v): %w", topic, o.Partition, committed, o.Err)
 		}
 		out[o.Partition] = o.Offset
 	})
-	return out
+	return out, first
 }
 
 // waitStable waits until every partition's LSO equals its high watermark,
@@ -108,9 +120,11 @@ func waitStable(t *testing.T, adm *kadm.Client, topic string, within time.Durati
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		hw := offsets(t, adm, topic, false)
-		lso := offsets(t, adm, topic, true)
-		same := len(hw) == len(lso)
+		// While a failed leader's partitions move, listing fails; a
+		// client retries, and so does this wait, until the deadline.
+		hw, err1 := tryOffsets(t, adm, topic, false)
+		lso, err2 := tryOffsets(t, adm, topic, true)
+		same := err1 == nil && err2 == nil && len(hw) == len(lso)
 		for p, h := range hw {
 			if lso[p] != h {
 				same = false
@@ -120,7 +134,7 @@ func waitStable(t *testing.T, adm *kadm.Client, topic string, within time.Durati
 			return hw
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: last stable offsets %v never reached the high watermarks %v within %v", topic, lso, hw, within)
+			t.Fatalf("%s: last stable offsets %v never reached the high watermarks %v within %v (errors: %v, %v)", topic, lso, hw, within, err1, err2)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
