@@ -10,7 +10,7 @@ import (
 func TestTxnRecordRoundTrip(t *testing.T) {
 	in := &Txn{ID: "orders-etl", ProducerID: 4001, Epoch: 7, TimeoutMs: 60000, State: Ongoing,
 		Partitions: map[TP]struct{}{{"out", 1}: {}, {"out", 0}: {}, {"__consumer_offsets", 12}: {}},
-		StartMs: 1700000000000, UpdateMs: 1700000000500}
+		StartMs:    1700000000000, UpdateMs: 1700000000500}
 	key, value := encode(in)
 	id, out, err := decode(key, value)
 	if err != nil || id != in.ID {
