@@ -29,7 +29,7 @@ type Partition struct {
 	isr         []int32
 	followerLEO map[int32]int64
 	ackWaiters  []ackWaiter
-	watchers    map[*Waiter]struct{}
+	watchers    waiterSet
 
 	// Replication state (replica.go).
 	partitionEpoch int32
@@ -39,7 +39,7 @@ type Partition struct {
 	isrInFlight    bool      // an AlterPartition is under way
 	isrAdding      int32     // the follower that AlterPartition adds, -1 if none
 	alter          alterFunc
-	endWatchers    map[*Waiter]struct{}
+	endWatchers    waiterSet
 	// replicaMu serialises follower appends and truncation with role
 	// changes, so no fetched data lands after the role changed. Order:
 	// replicaMu -> mu.
@@ -207,7 +207,7 @@ func (p *Partition) maybeAdvanceHW() {
 		clear(p.ackWaiters[len(kept):])
 		p.ackWaiters = kept
 	}
-	var watchers map[*Waiter]struct{}
+	var watchers waiterSet
 	if advanced {
 		watchers = p.watchers
 		p.watchers = nil
@@ -220,9 +220,7 @@ func (p *Partition) maybeAdvanceHW() {
 		}
 		w.fn(nil)
 	}
-	for w := range watchers {
-		w.signal()
-	}
+	watchers.signalAll()
 }
 
 // lowerToFollower lowers hw to follower r's log end offset. p.mu must be
@@ -251,10 +249,7 @@ func (p *Partition) durableOffset() int64 {
 // after a signal the caller watches again if it still waits.
 func (p *Partition) Watch(w *Waiter) {
 	p.mu.Lock()
-	if p.watchers == nil {
-		p.watchers = make(map[*Waiter]struct{})
-	}
-	p.watchers[w] = struct{}{}
+	p.watchers = p.watchers.add(w)
 	p.mu.Unlock()
 }
 
@@ -270,7 +265,22 @@ func (p *Partition) wakeWatchers() {
 	watchers := p.watchers
 	p.watchers = nil
 	p.mu.Unlock()
-	for w := range watchers {
+	watchers.signalAll()
+}
+
+// waiterSet holds the waiters of one kind of event; Partition.mu guards it.
+type waiterSet map[*Waiter]struct{}
+
+func (s waiterSet) add(w *Waiter) waiterSet {
+	if s == nil {
+		s = make(waiterSet)
+	}
+	s[w] = struct{}{}
+	return s
+}
+
+func (s waiterSet) signalAll() {
+	for w := range s {
 		w.signal()
 	}
 }

@@ -257,10 +257,7 @@ func (p *Partition) setFollowerHW(leaderHW int64) {
 // watermark can move. One-shot, like Watch.
 func (p *Partition) WatchLogEnd(w *Waiter) {
 	p.mu.Lock()
-	if p.endWatchers == nil {
-		p.endWatchers = make(map[*Waiter]struct{})
-	}
-	p.endWatchers[w] = struct{}{}
+	p.endWatchers = p.endWatchers.add(w)
 	p.mu.Unlock()
 }
 
@@ -276,9 +273,7 @@ func (p *Partition) wakeLogEnd() {
 	watchers := p.endWatchers
 	p.endWatchers = nil
 	p.mu.Unlock()
-	for w := range watchers {
-		w.signal()
-	}
+	watchers.signalAll()
 }
 
 // ISR returns the in-sync replicas as this node knows them.
